@@ -1,0 +1,80 @@
+"""The index schema: one field per thing a user searches or sees, named as in ProcedureRecord."""
+
+from __future__ import annotations
+
+from whoosh import fields
+
+from ingest.record import ProcedureRecord
+from ingest.sections import SECTION_KEYS, SECTIONS
+
+from .analysis import medical_analyzer
+
+# Bump when the schema or analysis changes: older indexes are then rebuilt or refused.
+SCHEMA_VERSION = 1
+
+HEADER_FIELDS = ("title", "name", "technical_term")
+SECTION_FIELDS = SECTION_KEYS + ("other",)  # "other" holds headings outside the canonical set
+TEXT_FIELDS = HEADER_FIELDS + SECTION_FIELDS
+LABEL_TO_FIELD = {label: key for key, label in SECTIONS}
+FIELD_TO_LABEL = {key: label for key, label in SECTIONS}
+# Fields whose surface words feed the spelling vocabulary.
+SPELL_SOURCES = ("title", "name", "technical_term", "summary", "purpose", "indications")
+_INDEX_CACHE_MAX = 20_000
+_INDEX_CACHE_VALUE_MAX = 4_000
+
+
+class MedicalText(fields.TEXT):
+    """TEXT whose analysed postings are cached by value: templated pages repeat whole sections,
+    and analysing the same paragraph once instead of thousands of times shortens builds."""
+
+    _cache: dict[str, list] = {}
+
+    def index(self, value, **kwargs):  # noqa: D102 - Whoosh's signature
+        if kwargs or len(value) > _INDEX_CACHE_VALUE_MAX:
+            return super().index(value, **kwargs)
+        cached = self._cache.get(value)
+        if cached is None:
+            cached = list(super().index(value))
+            if len(self._cache) >= _INDEX_CACHE_MAX:
+                self._cache.clear()
+            self._cache[value] = cached
+        return iter(cached)
+
+
+def build_schema() -> fields.Schema:
+    analyzer = medical_analyzer()
+    text_fields = {name: MedicalText(analyzer=analyzer, phrase=True) for name in TEXT_FIELDS}
+    return fields.Schema(
+        code=fields.ID(stored=True, unique=True),  # normalised upper-case codes
+        code_system=fields.ID(stored=True),
+        similar_codes=fields.KEYWORD(scorable=True),
+        source=fields.ID(stored=True, unique=True),
+        content_hash=fields.ID(stored=True),
+        record=fields.STORED(),
+        **text_fields,
+    )
+
+
+def record_to_document(record: ProcedureRecord) -> dict[str, str]:
+    """The document Whoosh indexes for a record; the record itself is stored whole as JSON."""
+    doc: dict[str, str] = {
+        "code": record.code,
+        "code_system": record.code_system,
+        "source": record.source,
+        "content_hash": record.content_hash,
+        "record": record.to_json(),
+        "title": record.title,
+        "name": record.name,
+        "technical_term": record.technical_term,
+        "similar_codes": " ".join(code for code, _ in record.similar_codes),
+    }
+    other: list[str] = []
+    for label, text in record.sections:
+        key = LABEL_TO_FIELD.get(label)
+        if key:
+            doc[key] = text
+        else:
+            other.append(f"{label}\n{text}")
+    if other:
+        doc["other"] = "\n".join(other)
+    return {k: v for k, v in doc.items() if v}

@@ -1,0 +1,197 @@
+"""On-disk layout of an index directory: generations, the CURRENT pointer, meta and manifest.
+
+    INDEX_DIR/CURRENT        name of the live generation (replaced atomically)
+    INDEX_DIR/LOCK           writer lock (see lock.py)
+    INDEX_DIR/gen-*/         one complete Whoosh index + meta.json + manifest.json
+    INDEX_DIR/building-*/    a build or update in progress (left over only if it was killed)
+
+A build or update writes a new generation and then switches CURRENT, so readers never see a
+half-written index and a killed writer leaves the previous generation untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from .errors import IndexCorruptError, IndexMissingError
+from .lock import pid_alive
+
+log = logging.getLogger(__name__)
+CURRENT = "CURRENT"
+META = "meta.json"
+MANIFEST = "manifest.json"
+VOCAB = "vocab.json"
+INDEX_NAME = "MAIN"
+KEEP_GENERATIONS = 2  # the live one and the one before, for readers still on it
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    """What the index knows of one corpus file, so updates re-parse only what changed."""
+
+    path: str
+    mtime_ns: int
+    size: int
+    content_hash: str
+    code: str = ""
+    code_system: str = ""
+    sections: int = 0
+    status: str = "indexed"  # indexed | duplicate | skipped
+    reason: str = ""
+
+
+@dataclass
+class IndexMeta:
+    schema_version: int
+    corpus: list[str]
+    built_at: float
+    updated_at: float
+    doc_count: int = 0
+    systems: dict[str, int] = field(default_factory=dict)
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Write by temp file + rename: a crash leaves the old file or the new, never half of one."""
+    tmp = f"{path}.tmp-{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def current_generation(index_dir: str) -> str:
+    """Path of the live generation; IndexMissingError / IndexCorruptError say how to fix a bad one."""
+    pointer = os.path.join(index_dir, CURRENT)
+    try:
+        with open(pointer, encoding="utf-8") as fh:
+            name = fh.read().strip()
+    except FileNotFoundError:
+        raise IndexMissingError(index_dir) from None
+    except OSError as exc:
+        raise IndexCorruptError(index_dir, f"cannot read {CURRENT}: {exc.strerror}") from None
+    gen = os.path.join(index_dir, name)
+    if not name or os.sep in name or not os.path.isdir(gen):
+        raise IndexCorruptError(index_dir, f"{CURRENT} points at missing generation {name!r}")
+    return gen
+
+
+def has_index(index_dir: str) -> bool:
+    return os.path.exists(os.path.join(index_dir, CURRENT))
+
+
+def new_work_dir(index_dir: str) -> str:
+    os.makedirs(index_dir, exist_ok=True)
+    path = os.path.join(index_dir, f"building-{os.getpid()}-{time.time_ns()}")
+    os.mkdir(path)
+    return path
+
+
+def publish(index_dir: str, work_dir: str) -> str:
+    """Rename a finished work dir into a generation and switch CURRENT to it atomically."""
+    name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{time.time_ns() % 1_000_000_000:09d}"
+    final = os.path.join(index_dir, name)
+    os.rename(work_dir, final)
+    write_atomic(os.path.join(index_dir, CURRENT), name + "\n")
+    prune(index_dir)
+    return final
+
+
+def prune(index_dir: str) -> None:
+    """Drop generations older than the last KEEP_GENERATIONS and work dirs of dead writers."""
+    try:
+        live = current_generation(index_dir)
+    except (IndexMissingError, IndexCorruptError):
+        live = ""
+    gens = sorted(e for e in os.listdir(index_dir) if e.startswith("gen-"))
+    keep = set(gens[-KEEP_GENERATIONS:]) | {os.path.basename(live)}
+    for name in gens:
+        if name not in keep:
+            shutil.rmtree(os.path.join(index_dir, name), ignore_errors=True)
+    for name in os.listdir(index_dir):
+        if name.startswith("building-"):
+            pid = int(name.split("-")[1]) if name.split("-")[1].isdigit() else 0
+            if pid == os.getpid() or pid_alive(pid):
+                continue
+            log.warning("removed %s left by an interrupted build (process %d)", name, pid)
+            shutil.rmtree(os.path.join(index_dir, name), ignore_errors=True)
+
+
+def copy_generation(src: str, dst: str) -> None:
+    """Hard-link a generation's files into a work dir: Whoosh never rewrites a file in place."""
+    for name in os.listdir(src):
+        if name.endswith(("_LOCK", ".lock")) or name in (META, MANIFEST, VOCAB):
+            continue
+        s, d = os.path.join(src, name), os.path.join(dst, name)
+        try:
+            os.link(s, d)
+        except OSError:
+            shutil.copy2(s, d)
+
+
+def write_meta(gen: str, meta: IndexMeta) -> None:
+    write_atomic(os.path.join(gen, META), json.dumps(asdict(meta), indent=1))
+
+
+def read_meta(gen: str) -> IndexMeta:
+    path = os.path.join(gen, META)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return IndexMeta(**json.load(fh))
+    except (OSError, ValueError, TypeError) as exc:
+        raise IndexCorruptError(os.path.dirname(gen), f"{META} unreadable: {exc}") from None
+
+
+def write_manifest(gen: str, entries: dict[str, ManifestEntry]) -> None:
+    rows = [list(asdict(e).values()) for e in sorted(entries.values(), key=lambda e: e.path)]
+    write_atomic(os.path.join(gen, MANIFEST), json.dumps({"fields": list(ManifestEntry.__annotations__),
+                                                          "rows": rows}, separators=(",", ":")))
+
+
+def read_manifest(gen: str) -> dict[str, ManifestEntry]:
+    path = os.path.join(gen, MANIFEST)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data: dict[str, Any] = json.load(fh)
+        return {row[0]: ManifestEntry(*row) for row in data["rows"]}
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise IndexCorruptError(os.path.dirname(gen), f"{MANIFEST} unreadable: {exc}") from None
+
+
+def write_vocab(gen: str, vocab: dict[str, int]) -> None:
+    write_atomic(os.path.join(gen, VOCAB), json.dumps(vocab, separators=(",", ":"), sort_keys=True))
+
+
+def read_vocab(gen: str) -> dict[str, int]:
+    """Surface words of the indexed pages with their counts ({} for an index without one)."""
+    try:
+        with open(os.path.join(gen, VOCAB), encoding="utf-8") as fh:
+            return json.load(fh)
+    except (OSError, ValueError):
+        return {}
+
+
+def count_systems(entries: dict[str, ManifestEntry]) -> dict[str, int]:
+    """Documents per code system, from the manifest (indexed pages only)."""
+    counts: dict[str, int] = {}
+    for e in entries.values():
+        if e.status == "indexed":
+            counts[e.code_system] = counts.get(e.code_system, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def size_on_disk(path: str) -> int:
+    total = 0
+    for dirpath, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.path.getsize(os.path.join(dirpath, name))
+            except OSError:
+                pass
+    return total

@@ -1,0 +1,115 @@
+"""Code formats: the one place that knows what CPT, HCPCS, ICD-10-PCS and ICD-10-CM codes look like."""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+CPT = "CPT"
+HCPCS = "HCPCS"
+ICD10PCS = "ICD-10-PCS"
+ICD10CM = "ICD-10-CM"
+UNKNOWN = "unknown"
+CODE_SYSTEMS = (CPT, HCPCS, ICD10PCS, ICD10CM, UNKNOWN)
+
+# Shapes, on normalised (upper-case, no dots or spaces) codes.
+_CPT_RE = re.compile(r"^\d{4}[0-9FTU]$")  # Category I, II (F), III (T), PLA (U)
+_HCPCS_RE = re.compile(r"^[A-V]\d{4}$")
+_PCS_RE = re.compile(r"^[0-9A-HJ-NP-Z]{7}$")
+_CM_RE = re.compile(r"^[A-TV-Z]\d[0-9A-Z][0-9A-Z]{0,4}$")
+
+# A code as written in running text: 62273, 62273-50, 0FT44ZZ, J1885, E11.9, E119.
+CODE_IN_TEXT = re.compile(
+    r"(?<![\w.])("
+    r"\d{4}[0-9FTU](?:-[0-9A-Z]{2})?"
+    r"|[A-V]\d{4}(?:-[0-9A-Z]{2})?"
+    r"|[0-9][0-9A-HJ-NP-Z]{6}"
+    r"|[A-HJ-NP-Z][0-9A-HJ-NP-Z]{6}"
+    r"|[A-TV-Z]\d[0-9A-Z]\.[0-9A-Z]{1,4}"
+    r")(?![\w])"
+)
+
+# The page's own words for its code system, checked in this order.
+_SYSTEM_WORDS = (
+    (re.compile(r"\bICD[- ]?10[- ]?PCS\b", re.I), ICD10PCS),
+    (re.compile(r"\bICD[- ]?10[- ]?CM\b", re.I), ICD10CM),
+    (re.compile(r"\bHCPCS\b", re.I), HCPCS),
+    (re.compile(r"\bCPT\s*[-®4]?", re.I), CPT),
+)
+
+
+class Code(NamedTuple):
+    code: str
+    modifier: str
+
+
+def normalize_code(raw: str) -> Code:
+    """Canonical form: upper case, no spaces or dots (E11.9 = E119), modifier split off (62273-50)."""
+    text = re.sub(r"\s+", "", raw).upper().replace(".", "")
+    modifier = ""
+    m = re.match(r"^([0-9A-Z]{5})-([0-9A-Z]{2})$", text)
+    if m:
+        text, modifier = m.group(1), m.group(2)
+    return Code(text, modifier)
+
+
+def looks_like_code(token: str) -> bool:
+    """True for a token shaped like any supported code (used to keep codes away from stemming and fuzzing)."""
+    code = normalize_code(token).code
+    if not any(ch.isdigit() for ch in code):
+        return False
+    return bool(_CPT_RE.match(code) or _HCPCS_RE.match(code) or _PCS_RE.match(code) or _CM_RE.match(code))
+
+
+def system_from_shape(code: str) -> str:
+    """Best guess of the code system from the code alone, for pages that do not say."""
+    if _CPT_RE.match(code):
+        return CPT
+    if _HCPCS_RE.match(code):
+        return HCPCS
+    if len(code) == 7 and code[0].isdigit() and _PCS_RE.match(code):
+        return ICD10PCS
+    if _CM_RE.match(code):
+        return ICD10CM
+    if _PCS_RE.match(code):
+        return ICD10PCS
+    return UNKNOWN
+
+
+def system_from_words(text: str) -> str:
+    """The code system a page names for itself ("CPT4 code", "ICD-10-PCS code"), or ""."""
+    for pattern, system in _SYSTEM_WORDS:
+        if pattern.search(text):
+            return system
+    return ""
+
+
+def system_matches_shape(system: str, code: str) -> bool:
+    """Whether a code's shape is possible in a system (guards against words of other pages' chrome)."""
+    return {
+        CPT: bool(_CPT_RE.match(code)),
+        HCPCS: bool(_HCPCS_RE.match(code)),
+        ICD10PCS: bool(_PCS_RE.match(code)),
+        ICD10CM: bool(_CM_RE.match(code)),
+    }.get(system, True)
+
+
+def find_codes(text: str) -> list[str]:
+    """Codes written in a piece of text, in order, as they were written."""
+    return [m.group(1) for m in CODE_IN_TEXT.finditer(text) if any(ch.isdigit() for ch in m.group(1))]
+
+
+def is_code_shaped(code: str) -> bool:
+    """True for a normalised code of any supported shape."""
+    return bool(_CPT_RE.match(code) or _HCPCS_RE.match(code) or _PCS_RE.match(code) or _CM_RE.match(code))
+
+
+SYSTEM_ALIASES = {
+    "cpt": CPT, "cpt4": CPT, "hcpcs": HCPCS, "hcpcs2": HCPCS, "pcs": ICD10PCS, "icd10pcs": ICD10PCS,
+    "icd-10-pcs": ICD10PCS, "cm": ICD10CM, "icd10cm": ICD10CM, "icd-10-cm": ICD10CM, "unknown": UNKNOWN,
+}
+
+
+def parse_system(name: str) -> str | None:
+    """A user's spelling of a code system ("cpt", "ICD-10-PCS", "pcs") -> canonical name, or None."""
+    return SYSTEM_ALIASES.get(name.strip().lower().replace(" ", ""))

@@ -1,0 +1,152 @@
+"""A corpus (directories and files) -> records plus a report in which every file is accounted for."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import PageError, ProcsearchError
+from .page import PAGE_SUFFIXES, ParsedPage, parse_page
+from .record import ProcedureRecord
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    reason: str
+
+    def line(self, kind: str) -> str:
+        return f"{kind}: {self.path}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    code: str
+    winner: str
+    losers: tuple[str, ...]
+
+    def line(self) -> str:
+        return (f"duplicate: code {self.code} in {len(self.losers) + 1} files; kept {self.winner}, "
+                f"skipped {', '.join(self.losers)}")
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    parsed: int
+    skipped: tuple[Problem, ...]
+    warnings: tuple[Problem, ...]
+    duplicates: tuple[Duplicate, ...]
+    ignored: tuple[str, ...]
+
+    @property
+    def problems(self) -> int:
+        return len(self.skipped) + len(self.warnings) + len(self.duplicates)
+
+    def lines(self) -> list[str]:
+        """One diagnostic line per problem, then the summary: nothing disappears silently."""
+        out = [p.line("skipped") for p in self.skipped]
+        out += [p.line("warning") for p in self.warnings]
+        out += [d.line() for d in self.duplicates]
+        if self.ignored:
+            out.append(f"ignored {len(self.ignored)} file(s) that are not pages "
+                       f"(not {', '.join(sorted(PAGE_SUFFIXES))}): {', '.join(self.ignored[:5])}"
+                       + (" ..." if len(self.ignored) > 5 else ""))
+        out.append(self.summary())
+        return out
+
+    def summary(self) -> str:
+        dup_losers = sum(len(d.losers) for d in self.duplicates)
+        return (f"{self.parsed} parsed, {len(self.skipped) + dup_losers} skipped "
+                f"({len(self.skipped)} unreadable or invalid, {dup_losers} duplicate), "
+                f"{len(self.warnings)} warnings")
+
+
+def find_pages(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[str], list[str]]:
+    """(page files, ignored files) under the given files and directories, sorted so runs are repeatable."""
+    pages: list[str] = []
+    ignored: list[str] = []
+    for entry in paths:
+        entry = os.fspath(entry)
+        if os.path.isdir(entry):
+            for dirpath, dirnames, filenames in os.walk(entry):
+                dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+                for name in filenames:
+                    if name.startswith("."):
+                        continue
+                    full = os.path.join(dirpath, name)
+                    (pages if Path(name).suffix.lower() in PAGE_SUFFIXES else ignored).append(full)
+        elif os.path.exists(entry):
+            pages.append(entry)
+        else:
+            raise ProcsearchError(f"{entry}: no such file or directory")
+    return sorted(set(pages)), sorted(ignored)
+
+
+def pick_winner(candidates: Iterable[tuple[str, int]]) -> str:
+    """Of several (path, section count) pages with one code: the most complete, then the first path."""
+    return min(candidates, key=lambda c: (-c[1], c[0]))[0]
+
+
+def resolve_duplicates(entries: Iterable[tuple[str, str, int]]) -> tuple[dict[str, str], list[Duplicate]]:
+    """(code, path, sections) triples -> ({code: winning path}, duplicates), deterministically."""
+    by_code: dict[str, list[tuple[str, int]]] = {}
+    for code, path, n_sections in entries:
+        by_code.setdefault(code, []).append((path, n_sections))
+    winners: dict[str, str] = {}
+    duplicates: list[Duplicate] = []
+    for code, candidates in by_code.items():
+        winner = pick_winner(candidates)
+        winners[code] = winner
+        if len(candidates) > 1:
+            losers = tuple(sorted(p for p, _ in candidates if p != winner))
+            duplicates.append(Duplicate(code, winner, losers))
+    duplicates.sort(key=lambda d: d.code)
+    return winners, duplicates
+
+
+def parse_one(path: str) -> ParsedPage | PageError:
+    """Parse without raising, so a pool keeps going past a bad page."""
+    try:
+        return parse_page(path)
+    except PageError as exc:
+        return exc
+    except Exception as exc:  # a parser bug must not stop a build; it is reported per file
+        return PageError(path, f"could not be parsed ({type(exc).__name__}: {exc})")
+
+
+def parse_many(paths: list[str], workers: int | None = None) -> Iterator[ParsedPage | PageError]:
+    """Parse pages in order, over processes when there are enough of them to pay for it."""
+    workers = workers or os.cpu_count() or 1
+    if workers <= 1 or len(paths) < 200:
+        yield from map(parse_one, paths)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        yield from pool.map(parse_one, paths, chunksize=64)
+
+
+def ingest_corpus(
+    paths: Iterable[str | os.PathLike[str]],
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[list[ProcedureRecord], IngestReport]:
+    """Parse a corpus into de-duplicated records and a report covering every file."""
+    pages, ignored = find_pages(paths)
+    parsed: list[ParsedPage] = []
+    skipped: list[Problem] = []
+    warnings: list[Problem] = []
+    for done, result in enumerate(parse_many(pages, workers), 1):
+        if isinstance(result, PageError):
+            skipped.append(Problem(result.path, result.reason))
+        else:
+            parsed.append(result)
+            warnings.extend(Problem(result.record.source, w) for w in result.warnings)
+        if progress:
+            progress(done, len(pages))
+    winners, duplicates = resolve_duplicates(
+        (p.record.code, p.record.source, len(p.record.sections)) for p in parsed)
+    records = [p.record for p in parsed if winners[p.record.code] == p.record.source]
+    report = IngestReport(len(records), tuple(skipped), tuple(warnings), tuple(duplicates), tuple(ignored))
+    return records, report

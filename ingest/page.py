@@ -1,0 +1,88 @@
+"""One file -> one ProcedureRecord, or a PageError that names the file and the reason."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from bs4 import UnicodeDammit
+
+from .blocks import assemble
+from .errors import PageError
+from .html_page import html_blocks
+from .record import ProcedureRecord, hash_bytes
+from .text_page import text_blocks
+
+HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
+TEXT_SUFFIXES = frozenset({".txt"})
+PAGE_SUFFIXES = HTML_SUFFIXES | TEXT_SUFFIXES
+
+
+@dataclass(frozen=True)
+class ParsedPage:
+    record: ProcedureRecord
+    warnings: tuple[str, ...] = ()
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 (BOM or not) first, as nearly every page is; otherwise let UnicodeDammit guess, cp1252 last."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    dammit = UnicodeDammit(data, ["windows-1252", "latin-1"], is_html=data.lstrip()[:1] == b"<")
+    if dammit.unicode_markup is not None:
+        return dammit.unicode_markup
+    return data.decode("windows-1252", errors="replace")
+
+
+def looks_binary(data: bytes) -> bool:
+    """NUL bytes or mostly control characters: not a page, whatever its name says."""
+    head = data[:4096]
+    if b"\x00" in head:
+        return True
+    control = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
+    return control > len(head) // 10
+
+
+def is_html(path: str, text: str) -> bool:
+    suffix = Path(path).suffix.lower()
+    if suffix in HTML_SUFFIXES:
+        return True
+    if suffix in TEXT_SUFFIXES:
+        return False
+    head = text.lstrip()[:500].lower()
+    return head.startswith("<") and ("<html" in head or "<body" in head or "<!doctype" in head)
+
+
+def parse_bytes(data: bytes, path: str) -> ParsedPage:
+    """Parse a page's bytes; every failure becomes a PageError naming ``path``."""
+    if not data.strip():
+        raise PageError(path, "empty file")
+    if looks_binary(data):
+        raise PageError(path, "binary file, not an HTML page or text dump")
+    text = decode(data)
+    stem = Path(path).stem
+    try:
+        blocks, hints = (html_blocks if is_html(path, text) else text_blocks)(text, stem)
+        assembled = assemble(blocks, hints)
+    except ValueError as exc:
+        raise PageError(path, str(exc)) from None
+    except RecursionError:
+        raise PageError(path, "markup nested too deeply to parse") from None
+    record = replace(assembled.record, source=path, content_hash=hash_bytes(data))
+    return ParsedPage(record, tuple(assembled.warnings))
+
+
+def parse_page(path: str | os.PathLike[str]) -> ParsedPage:
+    """Read and parse one file."""
+    path = os.fspath(path)
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise PageError(path, f"unreadable ({exc.strerror or exc})") from None
+    return parse_bytes(data, path)

@@ -1,0 +1,88 @@
+"""Canonical sections and the one alias table that maps heading variants onto them."""
+
+from __future__ import annotations
+
+import re
+
+# Canonical sections in the seed page's order. The key is the index field name.
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("summary", "Summary"),
+    ("purpose", "Purpose"),
+    ("indications", "Indications"),
+    ("preparation", "Preparation"),
+    ("procedure", "Procedure Description"),
+    ("duration", "Duration"),
+    ("setting", "Setting"),
+    ("personnel", "Personnel"),
+    ("risks", "Risks and Complications"),
+    ("benefits", "Benefits"),
+    ("recovery", "Recovery"),
+    ("alternatives", "Alternatives"),
+    ("experience", "Patient Experience"),
+)
+SECTION_KEYS = tuple(key for key, _ in SECTIONS)
+SECTION_LABELS = dict(SECTIONS)
+# Not body sections, but headings the parser must recognise.
+NAME_HEADING = "name"
+SIMILAR_HEADING = "similar_codes"
+
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "summary": ("summary", "overview", "description", "about", "about the procedure", "introduction",
+                "what is it", "what it is", "procedure summary", "at a glance", "in brief"),
+    "purpose": ("purpose", "why it is done", "why it's done", "why is it done", "goal", "goals",
+                "aim", "purpose of the procedure", "reason for the procedure", "why"),
+    "indications": ("indications", "indication", "reasons for the procedure", "when it is used",
+                    "who needs it", "who needs this procedure", "when is it needed", "used for", "uses"),
+    "preparation": ("preparation", "preparing", "how to prepare", "before the procedure",
+                    "getting ready", "pre-procedure", "preoperative preparation", "prep"),
+    "procedure": ("procedure description", "procedure", "how it is done", "how it's done",
+                  "how is it done", "how it is performed", "description of the procedure",
+                  "procedure steps", "steps", "technique", "during the procedure", "the procedure"),
+    "duration": ("duration", "how long it takes", "how long does it take", "length of procedure",
+                 "time required", "procedure time"),
+    "setting": ("setting", "where it is done", "where it's done", "where is it done", "location",
+                "place of service", "site of service"),
+    "personnel": ("personnel", "care team", "who performs it", "who does it", "staff",
+                  "healthcare team", "medical team", "team", "providers"),
+    "risks": ("risks and complications", "risks & complications", "risks", "complications",
+              "possible complications", "risks and side effects", "side effects", "safety"),
+    "benefits": ("benefits", "advantages", "expected benefits", "outcomes", "expected outcomes"),
+    "recovery": ("recovery", "aftercare", "after the procedure", "recovery and aftercare",
+                 "post-procedure care", "postoperative care", "after care", "follow-up", "recovering"),
+    "alternatives": ("alternatives", "alternative treatments", "other options", "alternative options",
+                     "treatment alternatives", "other treatments", "alternatives to the procedure"),
+    "experience": ("patient experience", "what to expect", "what you will feel", "what patients feel",
+                   "the patient experience", "experience", "what it feels like"),
+    NAME_HEADING: ("name of the procedure", "procedure name", "name", "common name"),
+    SIMILAR_HEADING: ("similar codes", "related codes", "see also", "similar procedures", "related procedures"),
+}
+
+ALIAS_TO_KEY: dict[str, str] = {alias: key for key, aliases in _ALIASES.items() for alias in aliases}
+_ALL_KEYS = frozenset(ALIAS_TO_KEY.values())
+
+
+def heading_key(text: str) -> str | None:
+    """Canonical key of a heading's text ("Risks & Complications:" -> "risks"), or None if unknown."""
+    norm = normalize_heading(text)
+    return ALIAS_TO_KEY.get(norm)
+
+
+def normalize_heading(text: str) -> str:
+    """Lower case, single spaces, trailing colon and punctuation dropped, curly apostrophes straightened."""
+    text = text.replace("\u2019", "'").replace("\u00a0", " ")
+    text = re.sub(r"\s+", " ", text).strip().lower()
+    return text.rstrip(":.-\u2013\u2014 ").strip()
+
+
+def custom_section_key(text: str) -> str:
+    """Stable key for a heading not in the alias table: it becomes its own section, never dropped."""
+    return "x_" + re.sub(r"[^a-z0-9]+", "_", normalize_heading(text)).strip("_")[:40]
+
+
+def section_label(key: str, heading: str = "") -> str:
+    """Display name of a section key; unknown headings keep their own words."""
+    return SECTION_LABELS.get(key) or heading or key
+
+
+def is_known_key(key: str) -> bool:
+    return key in _ALL_KEYS
