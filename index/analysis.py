@@ -92,12 +92,15 @@ def analyze(text: str, stem: bool = True) -> Iterator[Piece]:
             pos += 1
 
 
-def surface_words(text: str) -> Iterator[str]:
+_LETTERS3 = re.compile(r"(?<![^\W\d_])[^\W\d_]{3,}(?![^\W\d_])")
+
+
+def surface_words(text: str) -> list[str]:
     """Folded, unstemmed words of 3+ letters: the spelling vocabulary a typo is corrected against."""
-    for m in WORD_RE.finditer(text):
-        for part in _JOINERS.split(fold(m.group())):
-            if len(part) >= 3 and part.isalpha():
-                yield part
+    text = text.lower()
+    if not text.isascii():
+        text = fold(text)
+    return [w for w in _LETTERS3.findall(text) if w.isalpha()]
 
 
 def terms(text: str) -> list[str]:

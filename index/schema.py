@@ -7,7 +7,7 @@ from whoosh import fields
 from ingest.record import ProcedureRecord
 from ingest.sections import SECTION_KEYS, SECTIONS
 
-from .analysis import medical_analyzer
+from .analysis import analyze, medical_analyzer
 
 # Bump when the schema or analysis changes: older indexes are then rebuilt or refused.
 SCHEMA_VERSION = 1
@@ -30,15 +30,26 @@ class MedicalText(fields.TEXT):
     _cache: dict[str, list] = {}
 
     def index(self, value, **kwargs):  # noqa: D102 - Whoosh's signature
-        if kwargs or len(value) > _INDEX_CACHE_VALUE_MAX:
+        if kwargs or not isinstance(value, str):
             return super().index(value, **kwargs)
         cached = self._cache.get(value)
         if cached is None:
-            cached = list(super().index(value))
-            if len(self._cache) >= _INDEX_CACHE_MAX:
-                self._cache.clear()
-            self._cache[value] = cached
+            cached = self._postings(value)
+            if len(value) <= _INDEX_CACHE_VALUE_MAX:
+                if len(self._cache) >= _INDEX_CACHE_MAX:
+                    self._cache.clear()
+                self._cache[value] = cached
         return iter(cached)
+
+    def _postings(self, value: str) -> list[tuple[bytes, int, float, bytes]]:
+        """What Whoosh's Positions format yields, computed straight from analyze() (no Token objects)."""
+        positions: dict[str, list[int]] = {}
+        for piece in analyze(value):
+            positions.setdefault(piece.term, []).append(piece.pos)
+        encode = self.format.encode
+        boost = self.format.field_boost
+        return [(term.encode("utf-8"), len(poslist), len(poslist) * boost, encode(poslist))
+                for term, poslist in positions.items()]
 
 
 def build_schema() -> fields.Schema:
@@ -64,7 +75,8 @@ def record_to_document(record: ProcedureRecord) -> dict[str, str]:
         "content_hash": record.content_hash,
         "record": record.to_json(),
         "title": record.title,
-        "name": record.name,
+        # A name identical to the title would only double-count the same words.
+        "name": record.name if record.name != record.title else "",
         "technical_term": record.technical_term,
         "similar_codes": " ".join(code for code, _ in record.similar_codes),
     }

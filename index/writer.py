@@ -12,6 +12,7 @@ import logging
 import multiprocessing
 import os
 import queue
+import shutil
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field, replace
 
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
-from whoosh.writing import SegmentWriter
+from whoosh.writing import PostingPool, SegmentWriter
 
 from ingest.corpus import Duplicate, Problem, find_pages, parse_one, resolve_duplicates
 from ingest.errors import PageError
@@ -27,6 +28,7 @@ from ingest.page import ParsedPage
 from ingest.record import hash_bytes
 
 from . import store
+from .errors import IndexVersionError
 from .lock import WriterLock
 from .analysis import surface_words
 from .schema import SCHEMA_VERSION, SPELL_SOURCES, build_schema, record_to_document
@@ -35,6 +37,10 @@ from .store import IndexMeta, ManifestEntry
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 _PROGRESS_EVERY = 250
+# Documents per segment: the posting pool of one segment is sorted in memory (no slow external
+# merge); a few segments per worker keep peak memory bounded and queries fast.
+DOCS_PER_SEGMENT = 12_000
+POOL_LIMIT_MB = 1024
 _progress_queue: "multiprocessing.Queue[int] | None" = None
 
 
@@ -105,18 +111,61 @@ def _hash_file(path: str) -> str:
 
 @dataclass
 class _PartitionResult:
-    segment: object | None
+    segments: list
     entries: list[ManifestEntry]
     skipped: list[Problem]
     warnings: list[Problem]
     vocab: Counter[str]
 
 
+class _LengthCache:
+    """Field lengths of a finished segment, read once per document and field instead of once per
+    posting (Whoosh's segment flush asks for the length of every posting's document)."""
+
+    def __init__(self, reader, doc_count: int) -> None:
+        self._reader = reader
+        self._doc_count = doc_count
+        self._columns: dict[str, list] = {}
+
+    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0):
+        column = self._columns.get(fieldname)
+        if column is None:
+            read = self._reader.doc_field_length
+            column = [read(d, fieldname, default) for d in range(self._doc_count)]
+            self._columns[fieldname] = column
+        return column[docnum]
+
+    def __getattr__(self, name: str):
+        return getattr(self._reader, name)
+
+
+class _BulkSegmentWriter(SegmentWriter):
+    def per_document_reader(self):
+        return _LengthCache(super().per_document_reader(), self.docnum)
+
+
+def _segment_writer(ix) -> SegmentWriter:
+    """A lock-free writer of one new segment, with temp files of its own (Whoosh would share one
+    temp dir between concurrent writers and delete the other's sort runs)."""
+    writer = _BulkSegmentWriter(ix, _lk=False, limitmb=POOL_LIMIT_MB)
+    writer._tempstorage = ix.storage.temp_storage(f"{store.INDEX_NAME}.tmp-{os.getpid()}-{time.time_ns()}")
+    writer.pool = PostingPool(writer._tempstorage, writer.newsegment, limitmb=POOL_LIMIT_MB)
+    return writer
+
+
+def _close_writer(writer: SegmentWriter) -> object | None:
+    segment = writer._finalize_segment() if writer.doc_count() else None
+    if segment is None:
+        writer._close_segment()
+    writer._finish()
+    return segment
+
+
 def _index_partition(work_dir: str, paths: list[str]) -> _PartitionResult:
-    """Worker: parse pages and write them as one new segment of the index in ``work_dir``."""
+    """Worker: parse pages and write them as new segments of the index in ``work_dir``."""
     ix = whoosh_index.open_dir(work_dir, indexname=store.INDEX_NAME)
-    writer = SegmentWriter(ix, _lk=False, limitmb=256)
-    result = _PartitionResult(None, [], [], [], Counter())
+    writer = _segment_writer(ix)
+    result = _PartitionResult([], [], [], [], Counter())
     pending = 0
     for path in paths:
         entry, parsed, problem = _parse_entry(path)
@@ -127,6 +176,9 @@ def _index_partition(work_dir: str, paths: list[str]) -> _PartitionResult:
             doc = record_to_document(parsed.record)
             writer.add_document(**doc)
             add_vocab(result.vocab, doc)
+            if writer.doc_count() >= DOCS_PER_SEGMENT:
+                result.segments.append(_close_writer(writer))
+                writer = _segment_writer(ix)
             result.warnings.extend(Problem(path, w) for w in parsed.warnings)
         pending += 1
         if pending >= _PROGRESS_EVERY and _progress_queue is not None:
@@ -134,11 +186,9 @@ def _index_partition(work_dir: str, paths: list[str]) -> _PartitionResult:
             pending = 0
     if pending and _progress_queue is not None:
         _progress_queue.put(pending)
-    if writer.doc_count():
-        result.segment = writer._finalize_segment()
-    else:
-        writer._close_segment()
-    writer._finish()
+    segment = _close_writer(writer)
+    if segment is not None:
+        result.segments.append(segment)
     return result
 
 
@@ -185,8 +235,11 @@ def build_index(corpus: list[str], index_dir: str, workers: int | None = None,
         schema = build_schema()
         whoosh_index.create_in(work, schema, indexname=store.INDEX_NAME)
         results = _run_partitions(work, pages, workers, progress)
+        for name in os.listdir(work):
+            if ".tmp" in name and os.path.isdir(os.path.join(work, name)):
+                shutil.rmtree(os.path.join(work, name), ignore_errors=True)
         entries = {e.path: e for r in results for e in r.entries}
-        segments = [r.segment for r in results if r.segment is not None]
+        segments = [seg for r in results for seg in r.segments]
         storage = FileStorage(work)
         whoosh_index.TOC(schema, segments, 1).write(storage, store.INDEX_NAME)
         whoosh_index.clean_files(storage, store.INDEX_NAME, 1, segments)
@@ -232,3 +285,101 @@ def _apply_duplicates(entries: dict[str, ManifestEntry]) -> tuple[dict[str, Mani
         if status != e.status:
             entries[path] = replace(e, status=status, reason="" if status == "indexed" else f"duplicate of {winners[e.code]}")
     return entries, losers, duplicates
+
+
+def update_index(corpus: list[str] | None, index_dir: str, workers: int | None = None,
+                 progress: Progress | None = None, lock_wait: float = 10.0) -> WriteReport:
+    """Re-parse only added and changed pages, drop removed ones, and publish a new generation.
+
+    Unchanged files are recognised by size and mtime first and by content hash when those moved,
+    so the cost grows with the number of changed pages, not with the corpus.
+    """
+    started = time.perf_counter()
+    with WriterLock(index_dir, wait=lock_wait) as lock:
+        live = store.current_generation(index_dir)
+        meta = store.read_meta(live)
+        if meta.schema_version != SCHEMA_VERSION:
+            raise IndexVersionError(index_dir, meta.schema_version, SCHEMA_VERSION)
+        corpus = [os.path.abspath(c) for c in (corpus or meta.corpus)]
+        old = store.read_manifest(live)
+        pages, ignored = find_pages(corpus)
+        report = WriteReport("update", index_dir, pages=len(pages), ignored=ignored,
+                             stale_lock_pid=lock.stale_pid)
+        fresh: dict[str, ManifestEntry] = {}
+        parsed: dict[str, ParsedPage] = {}
+        to_parse: list[str] = []
+        for path in pages:
+            entry = old.get(path)
+            try:
+                st = os.stat(path)
+            except OSError:
+                to_parse.append(path)
+                continue
+            if entry and entry.mtime_ns == st.st_mtime_ns and entry.size == st.st_size:
+                fresh[path] = entry
+            elif entry and entry.content_hash == _hash_file(path):
+                fresh[path] = replace(entry, mtime_ns=st.st_mtime_ns, size=st.st_size)
+            else:
+                to_parse.append(path)
+        report.removed = sum(1 for p in old if p not in set(pages)) if old else 0
+        new_paths = set(to_parse)
+        report.added = sum(1 for p in to_parse if p not in old)
+        report.changed = len(to_parse) - report.added
+        report.unchanged = len(fresh)
+        _parse_into(to_parse, fresh, parsed, report, workers, progress)
+        entries, _, duplicates = _apply_duplicates(fresh)
+        report.duplicates = duplicates
+        # Indexed before but not now (removed, changed, or lost a duplicate contest) -> delete;
+        # indexed now but not before, or changed -> add.
+        to_delete = [p for p, e in old.items() if e.status == "indexed"
+                     and (p not in entries or p in new_paths or entries[p].status != "indexed")]
+        to_add = [p for p, e in entries.items() if e.status == "indexed"
+                  and (p in new_paths or old.get(p) is None or old[p].status != "indexed")]
+        missing = [p for p in to_add if p not in parsed]
+        _parse_into(missing, entries, parsed, report, workers, None)
+        if not to_delete and not to_add and entries == old:
+            report.indexed = sum(1 for e in entries.values() if e.status == "indexed")
+            report.seconds = time.perf_counter() - started
+            return report
+        work = store.new_work_dir(index_dir)
+        store.copy_generation(live, work)
+        ix = whoosh_index.open_dir(work, indexname=store.INDEX_NAME)
+        vocab = Counter(store.read_vocab(live))
+        with ix.writer(limitmb=128) as writer:
+            for path in to_delete:
+                writer.delete_by_term("source", path)
+            for path in to_add:
+                if path in parsed:
+                    doc = record_to_document(parsed[path].record)
+                    writer.add_document(**doc)
+                    add_vocab(vocab, doc)
+        report.indexed = sum(1 for e in entries.values() if e.status == "indexed")
+        store.write_vocab(work, dict(vocab))
+        store.write_manifest(work, entries)
+        store.write_meta(work, IndexMeta(SCHEMA_VERSION, corpus, meta.built_at, time.time(),
+                                         report.indexed, store.count_systems(entries)))
+        store.publish(index_dir, work)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _parse_into(paths: list[str], entries: dict[str, ManifestEntry], parsed: dict[str, ParsedPage],
+                report: WriteReport, workers: int | None, progress: Progress | None) -> None:
+    """Parse pages (over processes when there are many) into manifest entries and records."""
+    if not paths:
+        return
+    if len(paths) >= 200 and (workers or os.cpu_count() or 1) > 1:
+        ctx = multiprocessing.get_context("spawn")
+        with ctx.Pool(workers or os.cpu_count()) as pool:
+            results = pool.map(_parse_entry, paths, chunksize=32)
+    else:
+        results = list(map(_parse_entry, paths))
+    for i, (entry, page, problem) in enumerate(results, 1):
+        entries[entry.path] = entry
+        if page:
+            parsed[entry.path] = page
+            report.warnings.extend(Problem(entry.path, w) for w in page.warnings)
+        if problem:
+            report.skipped.append(problem)
+        if progress:
+            progress(i, len(paths))

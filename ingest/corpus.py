@@ -72,9 +72,10 @@ def find_pages(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[str], list
         entry = os.fspath(entry)
         if os.path.isdir(entry):
             for dirpath, dirnames, filenames in os.walk(entry):
-                dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+                # Hidden entries and Python package files (the bundled corpus is a package) are not pages.
+                dirnames[:] = [d for d in dirnames if not d.startswith((".", "__"))]
                 for name in filenames:
-                    if name.startswith("."):
+                    if name.startswith((".", "__")):
                         continue
                     full = os.path.join(dirpath, name)
                     (pages if Path(name).suffix.lower() in PAGE_SUFFIXES else ignored).append(full)

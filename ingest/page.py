@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from .html_page import html_blocks
 from .record import ProcedureRecord, hash_bytes
 from .text_page import text_blocks
 
+_CONTROL_BYTES = re.compile(rb"[\x01-\x08\x0b\x0e-\x1f]")
 HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
 TEXT_SUFFIXES = frozenset({".txt"})
 PAGE_SUFFIXES = HTML_SUFFIXES | TEXT_SUFFIXES
@@ -44,8 +46,7 @@ def looks_binary(data: bytes) -> bool:
     head = data[:4096]
     if b"\x00" in head:
         return True
-    control = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13))
-    return control > len(head) // 10
+    return len(_CONTROL_BYTES.findall(head)) > len(head) // 10
 
 
 def is_html(path: str, text: str) -> bool:

@@ -1,0 +1,42 @@
+"""Opening the live generation for reading, with clear errors for missing, old or broken indexes."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+from whoosh import index as whoosh_index
+from whoosh.index import EmptyIndexError, Index
+
+from . import store
+from .errors import IndexCorruptError, IndexMissingError, IndexVersionError
+from .schema import SCHEMA_VERSION
+
+log = logging.getLogger(__name__)
+
+
+def open_live(index_dir: str) -> tuple[str, Index]:
+    """(generation path, Whoosh index) of the live generation; refuses other schema versions."""
+    if not os.path.isdir(index_dir):
+        raise IndexMissingError(index_dir)
+    gen = store.current_generation(index_dir)
+    meta = store.read_meta(gen)
+    if meta.schema_version != SCHEMA_VERSION:
+        raise IndexVersionError(index_dir, meta.schema_version, SCHEMA_VERSION)
+    try:
+        ix = whoosh_index.open_dir(gen, indexname=store.INDEX_NAME, readonly=True)
+        ix.doc_count()  # touches the table of contents and segment list
+    except EmptyIndexError:
+        raise IndexCorruptError(index_dir, "no table of contents in the live generation") from None
+    except Exception as exc:  # Whoosh raises many types for damaged files
+        raise IndexCorruptError(index_dir, f"{type(exc).__name__}: {exc}") from None
+    return gen, ix
+
+
+def generation_token(index_dir: str) -> str:
+    """Cheap check of which generation is live, so readers notice a new one."""
+    try:
+        with open(os.path.join(index_dir, store.CURRENT), encoding="utf-8") as fh:
+            return fh.read().strip()
+    except OSError:
+        return ""

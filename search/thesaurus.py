@@ -1,0 +1,213 @@
+"""The medical thesaurus: data files of abbreviations, synonyms, word parts and spellings.
+
+Format (see search/thesaurus/README.md): ``left = alt | alt`` expands one way, ``a ~ b ~ c`` is a
+synonym group. Expansion happens at query time only, so editing a file needs no rebuild.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from index.analysis import fold
+
+from ingest.errors import ProcsearchError
+
+THESAURUS_DIR = Path(__file__).with_name("thesaurus")
+THESAURUS_ENV = "PROCSEARCH_THESAURUS"
+MAX_PHRASE_WORDS = 5
+
+# How much an expansion counts against a word the user typed (1.0).
+WEIGHTS = {"abbreviation": 0.7, "synonym": 0.6, "spelling": 0.9, "word part": 0.45}
+# Lower-case query words that are English words first and abbreviations second.
+_COMMON_WORDS = frozenset("""
+a all and any are as at be but by can cat for from had has have he her his how i if in is it its
+me my no not of on or our out she so than that the them then there they this to up us was we were
+what when where which who why will with you your am an do go ok one two per via pad pan pet gap
+tap cap lap arm leg hip toe ear eye lip jaw rib gum aid age
+""".split())
+_WORD = re.compile(r"[^\W_]+(?:[-'&/][^\W_]+)*")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One expansion: the words it replaces and what is searched instead, at what weight."""
+
+    source: tuple[str, ...]
+    target: str
+    weight: float
+    kind: str
+
+
+def words_of(text: str) -> tuple[str, ...]:
+    """Folded words of a thesaurus term or of a query, the key thesaurus lookups use."""
+    return tuple(fold(w) for w in _WORD.findall(text))
+
+
+class Thesaurus:
+    """Lookups of phrases, abbreviations and word parts, built once from the data files."""
+
+    def __init__(self, files: list[Path]) -> None:
+        self.phrases: dict[tuple[str, ...], list[Entry]] = {}
+        self.abbreviations: set[tuple[str, ...]] = set()
+        self.prefixes: dict[str, tuple[str, ...]] = {}
+        self.suffixes: dict[str, tuple[str, ...]] = {}
+        self.files = files
+        for path in files:
+            self._load(path)
+        self._prefix_list = sorted(self.prefixes, key=len, reverse=True)
+        self._suffix_list = sorted(self.suffixes, key=len, reverse=True)
+
+    def _load(self, path: Path) -> None:
+        kind = {"abbreviations": "abbreviation", "spellings": "spelling",
+                "word_parts": "word part"}.get(path.stem, "synonym")
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ProcsearchError(f"{path}: thesaurus file unreadable ({exc})") from None
+        for number, raw in enumerate(lines, 1):
+            line = raw.split("#", 1)[0].strip()
+            if not line:
+                continue
+            if " = " in line:
+                left, right = line.split(" = ", 1)
+                alts = [a.strip() for a in right.split("|") if a.strip()]
+                lefts = [x.strip() for x in left.split("|") if x.strip()]
+                if not alts or not lefts:
+                    raise ProcsearchError(f"{path}:{number}: empty side in {raw.strip()!r}")
+                for term in lefts:
+                    self._add_one_way(term, alts, kind)
+            elif "~" in line:
+                members = [m.strip() for m in line.split("~") if m.strip()]
+                for m in members:
+                    self._add_one_way(m, [o for o in members if o != m], kind)
+            else:
+                raise ProcsearchError(f"{path}:{number}: expected 'term = alt | alt' or 'a ~ b', got {raw.strip()!r}")
+
+    def _add_one_way(self, term: str, alts: list[str], kind: str) -> None:
+        if term.endswith("-") and not term.startswith("-"):
+            self.prefixes[fold(term[:-1])] = tuple(alts)
+            return
+        if term.startswith("-"):
+            self.suffixes[fold(term[1:])] = tuple(alts)
+            return
+        key = words_of(term)
+        if not key:
+            return
+        base = WEIGHTS[kind]
+        weight = base if len(alts) == 1 else max(base / 2, base / len(alts) ** 0.5)
+        is_abbreviation = kind == "abbreviation" or (term.isupper() and len(key) == 1)
+        if is_abbreviation:
+            self.abbreviations.add(key)
+        bucket = self.phrases.setdefault(key, [])
+        for alt in alts:
+            if words_of(alt) != key:
+                bucket.append(Entry(key, alt, weight, "abbreviation" if is_abbreviation else kind))
+
+    def lookup(self, words: list[str], original: list[str]) -> list[tuple[int, int, list[Entry]]]:
+        """(start, end, entries) for the longest thesaurus phrases in a word sequence."""
+        found = []
+        i = 0
+        while i < len(words):
+            for n in range(min(MAX_PHRASE_WORDS, len(words) - i), 0, -1):
+                key = tuple(words[i:i + n])
+                entries = self.phrases.get(key)
+                if not entries:
+                    continue
+                if key in self.abbreviations and n == 1 and not _abbreviation_ok(original[i]):
+                    continue
+                found.append((i, i + n, entries))
+                break
+            i += 1
+        return found
+
+    def word_parts(self, word: str) -> list[Entry]:
+        """Meanings of a compound no list names ("salpingooophorectomy" -> fallopian tube, ovary, excision)."""
+        return _split_compound(self, fold(word))
+
+    def vocabulary(self) -> set[str]:
+        """Every single word the thesaurus knows: typo corrections may land on them too."""
+        words: set[str] = set()
+        for key, entries in self.phrases.items():
+            words.update(key)
+            for e in entries:
+                words.update(words_of(e.target))
+        return {w for w in words if w.isalpha() and len(w) >= 3}
+
+
+def _abbreviation_ok(original: str) -> bool:
+    return original.isupper() or fold(original) not in _COMMON_WORDS
+
+
+_PLURALS = (("ies", "y"), ("es", ""), ("s", ""))
+
+
+def _split_compound(th: Thesaurus, word: str) -> list[Entry]:
+    word = word.replace("-", "")
+    candidates = [word] + [word[: -len(a)] + b for a, b in _PLURALS if word.endswith(a) and len(word) > 6]
+    for cand in candidates:
+        for suffix in th._suffix_list:
+            if not cand.endswith(suffix) or len(cand) - len(suffix) < 3:
+                continue
+            roots = _split_roots(th, cand[: -len(suffix)])
+            if roots is None:
+                continue
+            source = (word,)
+            meanings: list[Entry] = []
+            for root in roots:
+                alts = th.prefixes[root]
+                weight = WEIGHTS["word part"] / max(1, len(alts)) ** 0.5
+                meanings.extend(Entry(source, alt, weight, "word part") for alt in alts)
+            alts = th.suffixes[suffix]
+            weight = WEIGHTS["word part"] / max(1, len(alts)) ** 0.5
+            meanings.extend(Entry(source, alt, weight, "word part") for alt in alts)
+            return meanings
+    return []
+
+
+def _split_roots(th: Thesaurus, stem: str, depth: int = 0) -> list[str] | None:
+    """Greedy longest-first split of a word's front into known roots (linking vowels allowed)."""
+    if not stem:
+        return []
+    if depth > 4:
+        return None
+    for root in th._prefix_list:
+        if stem.startswith(root):
+            rest = stem[len(root):]
+            for trimmed in (rest, rest[1:] if rest[:1] in ("o", "i", "a", "e") else None):
+                if trimmed is None:
+                    continue
+                tail = _split_roots(th, trimmed, depth + 1)
+                if tail is not None:
+                    return [root] + tail
+    if stem in ("o", "i", "a", "e"):
+        return []
+    return None
+
+
+def thesaurus_files(extra: list[str] | None = None) -> list[Path]:
+    """Bundled files, then the user's own (option, then PROCSEARCH_THESAURUS, colon-separated)."""
+    files = sorted(THESAURUS_DIR.glob("*.txt"))
+    paths = list(extra or [])
+    env = os.environ.get(THESAURUS_ENV)
+    if env:
+        paths += [p for p in env.split(os.pathsep) if p]
+    for p in paths:
+        if not os.path.isfile(p):
+            raise ProcsearchError(f"{p}: thesaurus file not found")
+        files.append(Path(p))
+    return files
+
+
+@lru_cache(maxsize=8)
+def _load_cached(files: tuple[Path, ...], mtimes: tuple[float, ...]) -> Thesaurus:
+    return Thesaurus(list(files))
+
+
+def load_thesaurus(extra: list[str] | None = None) -> Thesaurus:
+    """The thesaurus for these files, reloaded when a file changes."""
+    files = tuple(thesaurus_files(extra))
+    return _load_cached(files, tuple(f.stat().st_mtime for f in files))
