@@ -10,9 +10,11 @@ from ingest.sections import SECTION_KEYS, SECTIONS
 from .analysis import analyze, medical_analyzer
 
 # Bump when the schema or analysis changes: older indexes are then rebuilt or refused.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 HEADER_FIELDS = ("title", "name", "technical_term")
+# Stored per page: each header field's analysed terms, so ranking can re-score candidates cheaply.
+HEADER_TERMS = "header_terms"
 SECTION_FIELDS = SECTION_KEYS + ("other",)  # "other" holds headings outside the canonical set
 TEXT_FIELDS = HEADER_FIELDS + SECTION_FIELDS
 LABEL_TO_FIELD = {label: key for key, label in SECTIONS}
@@ -62,13 +64,14 @@ def build_schema() -> fields.Schema:
         source=fields.ID(stored=True, unique=True),
         content_hash=fields.ID(stored=True),
         record=fields.STORED(),
+        header_terms=fields.STORED(),
         **text_fields,
     )
 
 
-def record_to_document(record: ProcedureRecord) -> dict[str, str]:
+def record_to_document(record: ProcedureRecord) -> dict[str, object]:
     """The document Whoosh indexes for a record; the record itself is stored whole as JSON."""
-    doc: dict[str, str] = {
+    doc: dict[str, object] = {
         "code": record.code,
         "code_system": record.code_system,
         "source": record.source,
@@ -89,4 +92,5 @@ def record_to_document(record: ProcedureRecord) -> dict[str, str]:
             other.append(f"{label}\n{text}")
     if other:
         doc["other"] = "\n".join(other)
+    doc[HEADER_TERMS] = {f: " ".join(p.term for p in analyze(doc[f])) for f in HEADER_FIELDS if doc.get(f)}
     return {k: v for k, v in doc.items() if v}

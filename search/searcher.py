@@ -25,6 +25,7 @@ from ingest.codes import normalize_code
 from ingest.record import ProcedureRecord
 
 from .compiler import Compiler, Expansion, Settings
+from .engine import COORD_BASE, Engine
 from .parse import CodePrefix, CodeRange, parse_query
 from .snippets import Snippet, make_snippets
 from .spelling import Speller
@@ -32,7 +33,7 @@ from .thesaurus import Thesaurus, load_thesaurus
 
 log = logging.getLogger(__name__)
 RERANK_DEPTH = 50  # hits re-scored for coverage; also keeps Whoosh's limit (and so scores) stable
-COORD_BASE = 0.35  # score multiplier is COORD_BASE + fraction of query concepts a page matches
+COMMON_FRACTION = 0.04  # a term on more than this share of pages only re-scores candidates
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,8 @@ class Searcher:
         self._speller = Speller(vocab)
         self._settings = Settings(field_boosts(), default_fields(), expansion_fields())
         self._boosts = self._settings.boosts
-        self._df_cache: dict[str, int] = {}
+        n = self._searcher.doc_count_all()
+        self._engine = Engine(self._searcher, self._boosts, max(50, int(n * COMMON_FRACTION)))
         if old is not None:
             old.close()
 
@@ -140,19 +142,29 @@ class Searcher:
             s = self._searcher
             fields = tuple(f for f in section_fields if f in TEXT_FIELDS) or None
             compiler = Compiler(self._settings, s.reader(), self._thesaurus if expand else None,
-                                self._speller, fields, self._df_cache)
+                                self._speller, fields)
             compiled = compiler.compile(parsed)
-            flt = wq.Or([wq.Term("code_system", x) for x in systems]) if systems else None
-            depth = max(RERANK_DEPTH, offset + limit)
-            if compiled.code_only and not compiled.codes:
-                ranked = self._list_codes(s, parsed.root.items, systems, offset + limit)
+            explained: dict[int, dict[str, float]] = {}
+            if compiled.code_listing:
+                ranked = self._list_codes(s, compiled.code_listing, systems)
                 total = len(ranked)
+            elif compiled.plan is not None:
+                allowed = self._engine.docs_in_systems(systems) if systems else None
+                scored, total = self._engine.run(compiled.plan, allowed, explain)
+                ranked = [(r.docnum, r.score, None) for r in scored]
+                if explain:
+                    explained = self._engine.explain(compiled.plan, [d for d, _, _ in ranked[offset:offset + limit]])
             else:
+                flt = wq.Or([wq.Term("code_system", x) for x in systems]) if systems else None
+                depth = max(RERANK_DEPTH, offset + limit)
                 raw = s.search(compiled.query, limit=depth, filter=flt, terms=bool(compiled.concepts))
                 ranked = self._rerank(raw, compiled.concepts)
                 total = raw.scored_length() if raw.scored_length() < depth else raw.estimated_length()
+                if explain:
+                    explained = {d: self._explain(s, d, compiled.query) for d, _, _ in ranked[offset:offset + limit]}
             page = ranked[offset:offset + limit]
-            hits = tuple(self._hit(s, docnum, score, compiled, fields, explain) for docnum, score, _ in page)
+            hits = tuple(self._hit(s, docnum, score, compiled, fields, explained.get(docnum))
+                         for docnum, score, _ in page)
         corrected = None
         if compiled.corrections:
             corrected = query
@@ -163,7 +175,7 @@ class Searcher:
                        tuple(compiled.corrections.items()), tuple(_unique(compiled.expansions)),
                        parsed.notes, suggestions)
 
-    def _list_codes(self, s, items, systems: list[str], limit: int) -> list[tuple[int, float, None]]:
+    def _list_codes(self, s, items, systems: list[str]) -> list[tuple[int, float, None]]:
         """Codes under prefixes and in ranges, in code order, read off the term list (no scoring)."""
         reader = s.reader()
         codes: set[str] = set()
@@ -202,15 +214,16 @@ class Searcher:
         out.sort(key=lambda x: -x[1])
         return out
 
-    def _hit(self, s, docnum: int, score: float, compiled, fields, explain: bool) -> Hit:
+    def _hit(self, s, docnum: int, score: float, compiled, fields, explained: dict[str, float] | None) -> Hit:
         stored = s.stored_fields(docnum)
         record = ProcedureRecord.from_json(stored["record"])
         snippets, matched = make_snippets(record, compiled.highlight, self._boosts, fields or ())
-        explanation = self._explain(s, docnum, compiled.query) if explain else ()
+        explanation = tuple(sorted(((FIELD_TO_LABEL.get(k, k), round(v, 3)) for k, v in explained.items()),
+                                   key=lambda kv: -kv[1])) if explained else ()
         return Hit(record.code, record.code_system, record.title, record.name, record.technical_term,
                    round(score, 4), snippets, matched, record.source, explanation)
 
-    def _explain(self, s, docnum: int, q: wq.Query) -> tuple[tuple[str, float], ...]:
+    def _explain(self, s, docnum: int, q: wq.Query) -> dict[str, float]:
         """Per-field sum of the term scores that matched this page (before concept max and coverage)."""
         totals: dict[str, float] = {}
         for leaf in q.leaves():
@@ -225,8 +238,7 @@ class Searcher:
                     totals[fieldname] = totals.get(fieldname, 0.0) + m.score()
             except Exception:  # a leaf that cannot score alone (e.g. a range) is left out
                 continue
-        return tuple(sorted(((FIELD_TO_LABEL.get(k, k), round(v, 3)) for k, v in totals.items()),
-                            key=lambda kv: -kv[1]))
+        return totals
 
     def get(self, code: str) -> ProcedureRecord | None:
         """The whole record of a code (62273, E11.9, 62273-50 all work), or None."""
@@ -265,7 +277,7 @@ class Searcher:
         out = []
         with self._lock:
             reader = self._searcher.reader()
-            compiler = Compiler(self._settings, reader, self._thesaurus, self._speller, None, self._df_cache)
+            compiler = Compiler(self._settings, reader, self._thesaurus, self._speller)
             for word in text.split():
                 if len(word) >= 4 and word.isalpha() and not compiler.is_known(word):
                     for s in self._speller.suggest(word.lower(), 3):

@@ -1,0 +1,21 @@
+"""Shared test setup: keep every test away from the real per-user data directory."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # the packages live at the repo root
+    sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture(autouse=True)
+def tmp_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """PROCSEARCH_HOME points at a fresh temp dir and PROCSEARCH_INDEX is unset, so no test touches ~."""
+    home = tmp_path_factory.mktemp("procsearch-home")
+    monkeypatch.setenv("PROCSEARCH_HOME", str(home))
+    monkeypatch.delenv("PROCSEARCH_INDEX", raising=False)
+    return home
