@@ -53,7 +53,7 @@ class WriterLock:
                     who = f"process {holder}" if holder else "another process"
                     raise IndexBusyError(
                         f"index {self.index_dir} is being written by {who}; "
-                        f"waited {self.wait:.0f}s, try again when it finishes") from None
+                        f"waited {self.wait:g}s, try again when it finishes") from None
                 time.sleep(0.05)
         old = _read_pid(fd)
         if old and old != os.getpid() and not pid_alive(old):

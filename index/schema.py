@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from whoosh import fields
+from whoosh import columns, fields
 
 from ingest.record import ProcedureRecord
 from ingest.sections import SECTION_KEYS, SECTIONS
@@ -10,10 +10,10 @@ from ingest.sections import SECTION_KEYS, SECTIONS
 from .analysis import analyze, medical_analyzer
 
 # Bump when the schema or analysis changes: older indexes are then rebuilt or refused.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 HEADER_FIELDS = ("title", "name", "technical_term")
-# Stored per page: each header field's analysed terms, so ranking can re-score candidates cheaply.
+# A column per page: each header field's analysed terms, so ranking re-scores candidates cheaply.
 HEADER_TERMS = "header_terms"
 SECTION_FIELDS = SECTION_KEYS + ("other",)  # "other" holds headings outside the canonical set
 TEXT_FIELDS = HEADER_FIELDS + SECTION_FIELDS
@@ -64,9 +64,18 @@ def build_schema() -> fields.Schema:
         source=fields.ID(stored=True, unique=True),
         content_hash=fields.ID(stored=True),
         record=fields.STORED(),
-        header_terms=fields.STORED(),
+        header_terms=fields.COLUMN(columns.VarBytesColumn()),
         **text_fields,
     )
+
+
+def encode_header_terms(doc: dict) -> bytes:
+    """One line of analysed terms per header field, in HEADER_FIELDS order (a column value)."""
+    return "\n".join(" ".join(p.term for p in analyze(doc.get(f) or "")) for f in HEADER_FIELDS).encode("utf-8")
+
+
+def decode_header_terms(raw: bytes) -> dict[str, list[str]]:
+    return {f: line.split() for f, line in zip(HEADER_FIELDS, raw.decode("utf-8").split("\n")) if line}
 
 
 def record_to_document(record: ProcedureRecord) -> dict[str, object]:
@@ -92,5 +101,5 @@ def record_to_document(record: ProcedureRecord) -> dict[str, object]:
             other.append(f"{label}\n{text}")
     if other:
         doc["other"] = "\n".join(other)
-    doc[HEADER_TERMS] = {f: " ".join(p.term for p in analyze(doc[f])) for f in HEADER_FIELDS if doc.get(f)}
+    doc[HEADER_TERMS] = encode_header_terms(doc)
     return {k: v for k, v in doc.items() if v}

@@ -28,7 +28,7 @@ from ingest.page import ParsedPage
 from ingest.record import hash_bytes
 
 from . import store
-from .errors import IndexVersionError
+from .errors import IndexMissingError, IndexVersionError
 from .lock import WriterLock
 from .analysis import surface_words
 from .schema import SCHEMA_VERSION, SPELL_SOURCES, build_schema, record_to_document
@@ -295,6 +295,8 @@ def update_index(corpus: list[str] | None, index_dir: str, workers: int | None =
     so the cost grows with the number of changed pages, not with the corpus.
     """
     started = time.perf_counter()
+    if not store.has_index(index_dir):  # fail before the lock creates a directory
+        raise IndexMissingError(index_dir)
     with WriterLock(index_dir, wait=lock_wait) as lock:
         live = store.current_generation(index_dir)
         meta = store.read_meta(live)

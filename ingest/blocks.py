@@ -30,7 +30,8 @@ CHROME_LINE = re.compile(
 )
 _BULLET = re.compile(r"^\s*(?:[\u2022\u00b7\u25aa\u25cf\u2023\u2043*\u2013-]|\d{1,2}[.)])\s+")
 _TECH_TERM = re.compile(r"^technical term\s*[:\-\u2013]\s*(.*)$", re.I)
-_SIMILAR_LINE = re.compile(r"^\s*([0-9A-Za-z]{4,5}(?:\.[0-9A-Za-z]{1,4})?[0-9A-Za-z]{0,2}(?:-[0-9A-Z]{2})?)\b\s*[-\u2013\u2014:]?\s*(.*)$")
+_SIMILAR_LINE = re.compile(
+    r"^\s*([0-9A-Za-z]{3,7}(?:\.[0-9A-Za-z]{1,4})?(?:-[0-9A-Z]{2})?)(?![\w.])\s*[-\u2013\u2014:]?\s*(.*)$")
 _NOT_HEADINGS = frozenset({"pros", "cons", "note", "notes", "tip"})
 
 

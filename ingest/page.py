@@ -63,6 +63,11 @@ def parse_bytes(data: bytes, path: str) -> ParsedPage:
     """Parse a page's bytes; every failure becomes a PageError naming ``path``."""
     if not data.strip():
         raise PageError(path, "empty file")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with BOM: NUL bytes are expected
+        try:
+            data = data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            raise PageError(path, "invalid UTF-16 text") from None
     if looks_binary(data):
         raise PageError(path, "binary file, not an HTML page or text dump")
     text = decode(data)

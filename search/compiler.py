@@ -132,7 +132,8 @@ class Compiler:
         return plan
 
     def free_words(self, words: list[str]) -> list[Concept]:
-        """Concepts for a run of plain words, thesaurus phrases matched longest first."""
+        """Concepts for a run of plain words, thesaurus phrases matched longest first; a compound
+        word also brings one concept per word part."""
         words = [self.correct(w) for w in words]
         words = [w for i, w in enumerate(words)
                  if fold(w) not in QUERY_STOP and not (fold(w) == "a" and i + 1 < len(words))]
@@ -146,29 +147,33 @@ class Compiler:
             concept = self.concept(words[i:end], entries, None)
             if concept:
                 concepts.append(concept)
+            if end == i + 1 and self.thesaurus:
+                for group in self.thesaurus.word_parts(words[i]):
+                    part = self.concept([], group, None, typed=False)
+                    if part:
+                        concepts.append(part)
             i = end
         return concepts
 
     def concept(self, words: list[str], entries: list[Entry] | None,
-                fields: tuple[str | None, ...] | None) -> Concept | None:
-        """What the user typed at weight 1, its expansions at theirs."""
+                fields: tuple[str | None, ...] | None, typed: bool = True) -> Concept | None:
+        """What the user typed at weight 1, its expansions at theirs (a word part has no typed form)."""
         use_fields = tuple(f for f in (fields or ()) if f) or self.fields
-        typed = tuple(t for w in words for t in terms(w))
-        if not typed:
+        typed_terms = tuple(t for w in words for t in terms(w))
+        alts = [Alt(typed_terms, 1.0, use_fields)] if typed and typed_terms else []
+        if typed and not alts:
             return None
-        alts = [Alt(typed, 1.0, use_fields)]
-        expansions = list(entries or [])
-        if self.thesaurus and not expansions and len(words) == 1:
-            expansions = self.thesaurus.word_parts(words[0])
         exp_fields = tuple(f for f in use_fields if f in self.expansion_fields) or use_fields
-        shown = " ".join(words)
-        seen = {typed}
-        for entry in expansions:
+        seen = {typed_terms}
+        for entry in entries or []:
             alt_terms = tuple(terms(entry.target))
             if alt_terms and alt_terms not in seen:
                 seen.add(alt_terms)
                 alts.append(Alt(alt_terms, entry.weight, exp_fields))
-                self.out.expansions.append(Expansion(shown, entry.target, entry.weight, entry.kind))
+                self.out.expansions.append(Expansion(" ".join(words) or " ".join(entry.source), entry.target,
+                                                     entry.weight, entry.kind))
+        if not alts:
+            return None
         all_terms = frozenset(t for a in alts for t in a.terms)
         self.out.highlight.update(all_terms)
         self.out.concepts.append(all_terms)

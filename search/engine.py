@@ -10,6 +10,7 @@ matchers instead (see searcher.py).
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 from collections import defaultdict
@@ -19,11 +20,13 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
-from index.schema import HEADER_FIELDS, HEADER_TERMS
+from index.schema import HEADER_FIELDS, HEADER_TERMS, decode_header_terms
 
 K1 = 1.2
 B = 0.75
-CANDIDATES = 300  # pages re-scored with common terms
+CANDIDATES = 1000  # pages re-scored with common terms
+FALLBACK_TERMS = 2  # common terms read in full for a concept that has no rare term
+CANDIDATE_DF_MAX = 0.12  # ...unless even its least common term is on more pages than this share
 PHRASE_BOOST = 1.5
 CODE_BOOST = 1000.0
 SIMILAR_BOOST = 20.0
@@ -72,6 +75,12 @@ class _Segment:
         if reader.has_deletions():
             self.deleted = {d for d in range(self.doc_count) if reader.is_deleted(d)}
         self._lengths: dict[str, bytes] = {}
+        self._header = None
+
+    def header(self, doc: int) -> bytes:
+        if self._header is None:
+            self._header = self.reader.column_reader(HEADER_TERMS, translate=False)
+        return self._header[doc]
 
     def lengths(self, fieldname: str) -> bytes:
         raw = self._lengths.get(fieldname)
@@ -113,6 +122,7 @@ class Engine:
         self.n = max(1, reader.doc_count_all())
         subs = getattr(searcher, "subsearchers", None) or [(searcher, 0)]
         self.segments = [_Segment(s.reader(), offset) for s, offset in subs]
+        self._offsets = [seg.offset for seg in self.segments]
         self.reader = reader
         self._norms: dict[str, list[float]] = {}
         self._idf: dict[tuple[str, str], float] = {}
@@ -215,11 +225,25 @@ class Engine:
         for d, s in code_scores.items():
             partial[d] += s
         deferred_terms = [t for alts in common for terms in alts for t in terms]
-        if not partial and deferred_terms:
-            # Nothing rare in the query: its least common term has to find the candidates.
-            term = min(deferred_terms, key=lambda t: self._df.get(t, 0))
-            for f in HEADER_FIELDS:
-                self.term_scores(term, f, 1e-6, partial)
+        # A concept said only in common words ("vein", "excision") still has to bring candidates:
+        # its least common term, read in the title only, adds to the candidate scores (final
+        # scores below come from every header field).
+        for ci, alts in enumerate(common):
+            if any(rare[ci]):
+                continue
+            weights = {t: alt.weight for alt, ts in zip(plan.concepts[ci].alts, alts) for t in ts}
+            ranked = sorted(weights, key=lambda t: self._df.get(t, 0))
+            if not ranked or self._df.get(ranked[0], 0) > self.n * CANDIDATE_DF_MAX:
+                continue
+            best: dict[int, float] = {}
+            for term in ranked[:FALLBACK_TERMS]:
+                one: dict[int, float] = {}
+                self.term_scores(term, "title", weights[term], one)
+                for d, v in one.items():
+                    if v > best.get(d, 0.0):
+                        best[d] = v
+            for d, v in best.items():
+                partial[d] += v
         excluded: set[int] = set()
         for concept in plan.negatives:
             for alt in concept.alts:
@@ -267,8 +291,9 @@ class Engine:
                     out[doc + seg.offset] = out.get(doc + seg.offset, 0.0) + tf
 
     def _header_terms(self, docnum: int) -> dict[str, list[str]]:
-        stored = self.searcher.stored_fields(docnum).get(HEADER_TERMS) or {}
-        return {f: text.split() for f, text in stored.items()}
+        seg = self.segments[bisect.bisect_right(self._offsets, docnum) - 1]
+        raw = seg.header(docnum - seg.offset)
+        return decode_header_terms(raw) if raw else {}
 
     def _header_score(self, tokens: list[str], fieldname: str, term: str, weight: float) -> float:
         tf = tokens.count(term)

@@ -124,8 +124,9 @@ class Thesaurus:
             i += 1
         return found
 
-    def word_parts(self, word: str) -> list[Entry]:
-        """Meanings of a compound no list names ("salpingooophorectomy" -> fallopian tube, ovary, excision)."""
+    def word_parts(self, word: str) -> list[list[Entry]]:
+        """Meanings of each part of a compound, one group per part: a salpingo-oophorectomy is a
+        fallopian tube AND an ovary AND an excision, so each group becomes a concept of its own."""
         return _split_compound(self, fold(word))
 
     def vocabulary(self) -> set[str]:
@@ -145,7 +146,7 @@ def _abbreviation_ok(original: str) -> bool:
 _PLURALS = (("ies", "y"), ("es", ""), ("s", ""))
 
 
-def _split_compound(th: Thesaurus, word: str) -> list[Entry]:
+def _split_compound(th: Thesaurus, word: str) -> list[list[Entry]]:
     word = word.replace("-", "")
     candidates = [word] + [word[: -len(a)] + b for a, b in _PLURALS if word.endswith(a) and len(word) > 6]
     for cand in candidates:
@@ -153,19 +154,18 @@ def _split_compound(th: Thesaurus, word: str) -> list[Entry]:
             if not cand.endswith(suffix) or len(cand) - len(suffix) < 3:
                 continue
             roots = _split_roots(th, cand[: -len(suffix)])
-            if roots is None:
+            if not roots:
                 continue
             source = (word,)
-            meanings: list[Entry] = []
-            for root in roots:
-                alts = th.prefixes[root]
-                weight = WEIGHTS["word part"] / max(1, len(alts)) ** 0.5
-                meanings.extend(Entry(source, alt, weight, "word part") for alt in alts)
-            alts = th.suffixes[suffix]
-            weight = WEIGHTS["word part"] / max(1, len(alts)) ** 0.5
-            meanings.extend(Entry(source, alt, weight, "word part") for alt in alts)
-            return meanings
+            groups = [_group(source, th.prefixes[root]) for root in roots]
+            groups.append(_group(source, th.suffixes[suffix]))
+            return groups
     return []
+
+
+def _group(source: tuple[str, ...], alts: tuple[str, ...]) -> list[Entry]:
+    weight = WEIGHTS["word part"] / max(1, len(alts)) ** 0.5
+    return [Entry(source, alt, weight, "word part") for alt in alts]
 
 
 def _split_roots(th: Thesaurus, stem: str, depth: int = 0) -> list[str] | None:

@@ -356,3 +356,13 @@ def test_parallel_build_equals_serial_build(tmp_path: Path) -> None:
     for i in (0, 7, 409):
         assert codes_found(tmp_path / "idx1", marker(i)) == codes_found(tmp_path / "idx2", marker(i)) \
             == [codes[i]]
+
+
+def test_update_with_many_new_pages_parses_them_over_processes(tmp_path: Path) -> None:
+    generate_pages(tmp_path / "gen", 10)
+    build_index([str(tmp_path / "gen")], str(tmp_path / "idx"), workers=1)
+    codes = generate_pages(tmp_path / "gen", 260)  # rewrites the first 10 unchanged, adds 250
+    report = update_index(None, str(tmp_path / "idx"), workers=2)
+    assert (report.added, report.changed, report.removed, report.unchanged, report.indexed) == (250, 0, 0, 10, 260)
+    assert doc_count(tmp_path / "idx") == 260
+    assert codes_found(tmp_path / "idx", marker(259)) == [codes[259]]
