@@ -10,11 +10,13 @@ from ingest.sections import SECTION_KEYS, SECTIONS
 from .analysis import analyze, medical_analyzer
 
 # Bump when the schema or analysis changes: older indexes are then rebuilt or refused.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 HEADER_FIELDS = ("title", "name", "technical_term")
-# A column per page: each header field's analysed terms, so ranking re-scores candidates cheaply.
+# A column per page with the analysed terms of these fields, so ranking re-scores candidates
+# with common words without walking those words' long posting lists.
 HEADER_TERMS = "header_terms"
+RESCORE_FIELDS = HEADER_FIELDS + ("summary",)
 SECTION_FIELDS = SECTION_KEYS + ("other",)  # "other" holds headings outside the canonical set
 TEXT_FIELDS = HEADER_FIELDS + SECTION_FIELDS
 LABEL_TO_FIELD = {label: key for key, label in SECTIONS}
@@ -70,12 +72,12 @@ def build_schema() -> fields.Schema:
 
 
 def encode_header_terms(doc: dict) -> bytes:
-    """One line of analysed terms per header field, in HEADER_FIELDS order (a column value)."""
-    return "\n".join(" ".join(p.term for p in analyze(doc.get(f) or "")) for f in HEADER_FIELDS).encode("utf-8")
+    """One line of analysed terms per RESCORE_FIELDS field, in that order (a column value)."""
+    return "\n".join(" ".join(p.term for p in analyze(doc.get(f) or "")) for f in RESCORE_FIELDS).encode("utf-8")
 
 
 def decode_header_terms(raw: bytes) -> dict[str, list[str]]:
-    return {f: line.split() for f, line in zip(HEADER_FIELDS, raw.decode("utf-8").split("\n")) if line}
+    return {f: line.split() for f, line in zip(RESCORE_FIELDS, raw.decode("utf-8").split("\n")) if line}
 
 
 def record_to_document(record: ProcedureRecord) -> dict[str, object]:

@@ -22,8 +22,10 @@ from .parse import Bool, Code, CodePrefix, CodeRange, Not, ParsedQuery, Phrase, 
 from .spelling import Speller
 from .thesaurus import Entry, Thesaurus, words_of
 
-# Function words dropped from free text (still searchable inside quotes).
-QUERY_STOP = frozenset("the of an and to in on for by at from into is are was be as its this that or".split())
+# Function words, and the filler of code-set descriptions ("Other ... not otherwise specified"),
+# dropped from free text; still searchable inside quotes or with a field scope.
+QUERY_STOP = frozenset("""the of an and to in on for by at from into is are was be as its this that or
+other unspecified specified otherwise nos nec elsewhere classified mention""".split())
 DF_FIELDS = ("title", "summary", "procedure")
 
 

@@ -20,7 +20,7 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
-from index.schema import HEADER_FIELDS, HEADER_TERMS, decode_header_terms
+from index.schema import HEADER_FIELDS, HEADER_TERMS, RESCORE_FIELDS, decode_header_terms
 
 K1 = 1.2
 B = 0.75
@@ -191,7 +191,7 @@ class Engine:
 
     def run(self, plan: Plan, allowed: set[int] | None, explain: bool) -> tuple[list[Scored], int]:
         """(scored candidates best first, number of pages matched)."""
-        header_fields = set(HEADER_FIELDS)
+        rescore_fields = set(RESCORE_FIELDS)
         rare: list[list[dict[int, float]]] = []  # [concept][alt] -> page -> score of rare terms
         common: list[list[list[str]]] = []  # [concept][alt] -> common terms, scored on candidates only
         partial: dict[int, float] = defaultdict(float)
@@ -202,7 +202,7 @@ class Engine:
                 per_term = alt.weight / len(alt.terms) ** 0.5
                 deferred = []
                 for term in alt.terms:
-                    if self.df(term, alt.fields) > self.common_df and header_fields & set(alt.fields):
+                    if self.df(term, alt.fields) > self.common_df and rescore_fields & set(alt.fields):
                         deferred.append(term)
                         continue
                     for f in alt.fields:

@@ -1,0 +1,326 @@
+"""The query language: parser unit tests, then how the engine treats each construct on real indexes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index.analysis import terms
+from search.parse import (MAX_ATOMS, Bool, Code, CodePrefix, CodeRange, Not, ParsedQuery, Phrase, Seq, Word,
+                          parse_query)
+from search.searcher import Results, Searcher
+from search_fixtures import bundled_index, build, codes, searcher, write_page  # noqa: F401  (fixtures)
+
+
+def items(text: str) -> tuple:
+    return parse_query(text).root.items
+
+
+def leaves(node) -> list:
+    if isinstance(node, (Seq, Bool)):
+        return [x for n in node.items for x in leaves(n)]
+    if isinstance(node, Not):
+        return [node] + leaves(node.child)
+    return [node]
+
+
+# ==================================================================================================
+# Parser
+# ==================================================================================================
+
+WEIRD = ['', ' ', '"', '""', '"""', '(', ')', ')(', '((((', '))))', 'AND', 'OR', 'NOT', 'NOT NOT', '&&', '||',
+         '-', '--', '-"', '*', '**', ':', '::', 'risks:', ':knee', 'section:', 'system:', 'system:"', 'code:',
+         'title:"', '622**', '0*', '*0', '62273-', '-62273', '62270-', '62270-6227', 'E11.', 'knee AND',
+         'OR knee OR', 'NOT (', '("knee" OR (hip AND', '\x00', '\u200b\u200e', '\ud800', '🙂', '日本語 AND',
+         'İ', 'ﬁ', '"\n"', 'a' * 3000, '(' * 50 + 'knee' + ')' * 50, 'NOT ' * 100 + 'knee',
+         ' AND '.join(['knee'] * 200), '-' * 500, '"' * 501]
+
+
+@pytest.mark.parametrize("text", WEIRD, ids=range(len(WEIRD)))
+def test_parse_query_never_raises(text: str) -> None:
+    parsed = parse_query(text)
+    assert isinstance(parsed, ParsedQuery)
+    assert isinstance(parsed.root, Seq)
+
+
+def test_quoted_phrase() -> None:
+    assert items('"spinal headache"') == (Phrase("spinal headache"),)
+    assert items('epidural "blood patch" headache') == (Word("epidural"), Phrase("blood patch"), Word("headache"))
+
+
+def test_unbalanced_quote_is_a_phrase_to_the_end() -> None:
+    assert items('"spinal headache') == (Phrase("spinal headache"),)
+    assert items('knee "') == (Word("knee"),)
+
+
+def test_unbalanced_parentheses_degrade_to_words() -> None:
+    parsed = items("knee (hip OR ankle")
+    assert parsed[0] == Word("knee")
+    assert isinstance(parsed[1], Bool) and parsed[1].op == "or"
+    assert [w.text for w in leaves(parsed[1])] == ["hip", "ankle"]
+    assert items("knee)") == (Word("knee"),)
+    assert items(")(") == ()
+    assert [w.text for w in leaves(parse_query("(knee)) replacement").root)] == ["knee", "replacement"]
+
+
+@pytest.mark.parametrize("text", ["AND", "OR", "NOT", "OR OR", "AND OR NOT", "&&", "||", "NOT NOT", "( AND )"])
+def test_lone_operators_are_dropped(text: str) -> None:
+    assert items(text) == ()
+
+
+@pytest.mark.parametrize("text", ["AND knee", "knee OR", "knee AND", "OR knee OR", "NOT", "(knee"])
+def test_dangling_operators_leave_the_words(text: str) -> None:
+    words = [x for x in leaves(parse_query(text).root) if isinstance(x, Word)]
+    assert [w.text for w in words] == ([] if text == "NOT" else ["knee"])
+
+
+def test_boolean_operators_and_precedence() -> None:
+    root = items("a AND b OR c")[0]
+    assert isinstance(root, Bool) and root.op == "or"
+    assert isinstance(root.items[0], Bool) and root.items[0].op == "and"
+    assert [w.text for w in leaves(root)] == ["a", "b", "c"]
+    # operators are upper case only: a lower-case "or" is an ordinary (stop) word
+    lower = leaves(parse_query("knee or hip").root)
+    assert [w.text for w in lower] == ["knee", "or", "hip"] and all(isinstance(w, Word) for w in lower)
+
+
+def test_not_and_minus_exclude() -> None:
+    assert items("knee NOT hip") == (Word("knee"), Not(Word("hip")))
+    assert items("-hip knee") == (Not(Word("hip")), Word("knee"))
+    assert items('knee -"total knee"') == (Word("knee"), Not(Phrase("total knee")))
+
+
+@pytest.mark.parametrize("text", ["x-ray", "post-dural", "COVID-19", "T&A"])
+def test_inner_hyphen_is_not_negation(text: str) -> None:
+    assert not any(isinstance(x, Not) for x in leaves(parse_query(text).root))
+
+
+@pytest.mark.parametrize("text, field", [
+    ("risks:infection", "risks"), ("risk:infection", "risks"), ("complications:infection", "risks"),
+    ("recovery:infection", "recovery"), ("title:infection", "title"), ("RISKS:infection", "risks"),
+])
+def test_field_scopes(text: str, field: str) -> None:
+    assert items(text) == (Word("infection", field),)
+
+
+def test_field_scope_with_phrase() -> None:
+    assert items('risks:"wound infection"') == (Phrase("wound infection", "risks"),)
+
+
+def test_system_and_section_scopes_are_filters() -> None:
+    parsed = parse_query("system:HCPCS section:recovery knee system:pcs")
+    assert parsed.systems == ("HCPCS", "ICD-10-PCS")
+    assert parsed.sections == ("recovery",)
+    assert parsed.root.items == (Word("knee"),)
+    assert parse_query("section:risks x").sections == ("risks",)
+
+
+def test_unknown_system_and_section_become_notes() -> None:
+    parsed = parse_query("system:bogus section:nowhere knee")
+    assert parsed.systems == () and parsed.sections == ()
+    assert any("bogus" in n for n in parsed.notes) and any("nowhere" in n for n in parsed.notes)
+    assert parsed.root.items == (Word("knee"),)
+
+
+def test_unknown_scope_becomes_plain_words() -> None:
+    found = leaves(parse_query("wound:infection").root)
+    assert all(isinstance(x, Word) and x.field is None for x in found)
+    assert [t for w in found for t in terms(w.text)] == terms("wound infection")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("62273", Code("62273")),
+    ("62273-50", Code("62273", "50")),
+    ("0FT44ZZ", Code("0FT44ZZ")),
+    ("0ft44zz", Code("0FT44ZZ")),
+    ("E0601", Code("E0601")),
+    ("e0601", Code("E0601")),
+    ("E11.9", Code("E119")),
+    ("code:62273", Code("62273")),
+    ("622*", CodePrefix("622")),
+    ("0FT4", CodePrefix("0FT4")),
+    ("0ft4", CodePrefix("0FT4")),
+    ("0FT4*", CodePrefix("0FT4")),
+    ("62270-62273", CodeRange("62270", "62273")),
+    ("62273-62270", CodeRange("62270", "62273")),
+])
+def test_codes_prefixes_and_ranges(text: str, expected) -> None:
+    assert items(text) == (expected,)
+
+
+@pytest.mark.parametrize("text", ["knee", "2023", "12", "x-ray", "ICD-10", "COVID-19", "T&A", "MRI"])
+def test_words_are_not_codes(text: str) -> None:
+    assert not any(isinstance(x, (Code, CodePrefix, CodeRange)) for x in leaves(parse_query(text).root))
+
+
+def test_very_long_query_is_capped() -> None:
+    parsed = parse_query("knee " * 2000)  # 10,000 characters
+    assert 0 < len(parsed.root.items) <= MAX_ATOMS
+    assert all(x == Word("knee") for x in parsed.root.items)
+
+
+@pytest.mark.parametrize("text", ["knee\x00replacement", "knee\treplacement\n", "\u200bknee\u200b replacement",
+                                  "knee\x1b[31mreplacement", "\x7fknee replacement\r\n"])
+def test_control_and_format_characters_separate_words(text: str) -> None:
+    words = [w.text for w in leaves(parse_query(text).root)]
+    assert "knee" in words and any(w.endswith("replacement") for w in words)
+    assert not any(ord(ch) < 32 or ch in "\x7f\u200b" for w in words for ch in w)
+
+
+# ==================================================================================================
+# Engine behaviour on the bundled corpus
+# ==================================================================================================
+
+def S(searcher: Searcher, query: str, **kw) -> set[str]:
+    return set(codes(searcher.search(query, limit=200, **kw)))
+
+
+def test_quoted_phrases_match_in_order_only(searcher: Searcher) -> None:
+    assert S(searcher, '"knee replacement"') == {"27447", "0SRC0J9"}
+    assert S(searcher, '"replacement knee"') == set()
+    assert codes(searcher.search('"blood patch"'))[:1] == ["62273"]
+    assert S(searcher, '"patch blood"') == set()
+
+
+def test_quotes_are_not_expanded(searcher: Searcher) -> None:
+    quoted = searcher.search('"EBP"', limit=200)
+    assert quoted.expansions == ()
+    assert codes(quoted) == ["62273"]  # only the page that says EBP
+    assert searcher.search("EBP").expansions  # unquoted, the abbreviation expands
+    # 62273 says "lumbar puncture" but never "spinal tap": only the unquoted words reach it
+    assert "62273" in S(searcher, "spinal tap")
+    assert "62273" not in S(searcher, '"spinal tap"')
+    assert S(searcher, '"spinal tap"') == {"62270", "009U3ZX"}
+
+
+@pytest.mark.parametrize("query", ["knee -replacement", "knee NOT replacement", "-replacement knee",
+                                   "knee AND NOT replacement"])
+def test_minus_and_not_exclude(searcher: Searcher, query: str) -> None:
+    found = S(searcher, query)
+    assert "29881" in found and "20610" in found
+    assert not found & {"27447", "0SRC0J9"}
+
+
+def test_excluding_a_phrase(searcher: Searcher) -> None:
+    found = S(searcher, 'knee -"knee replacement"')
+    assert "29881" in found and not found & {"27447", "0SRC0J9"}
+
+
+def test_and_or_semantics(searcher: Searcher) -> None:
+    knee, cataract = S(searcher, "knee"), S(searcher, "cataract")
+    assert knee and cataract
+    assert S(searcher, "knee AND cataract") == set()
+    assert S(searcher, "knee OR cataract") == knee | cataract
+    assert S(searcher, "(knee) OR (cataract)") == knee | cataract
+    both = S(searcher, "knee AND infection")
+    assert both and both <= knee & S(searcher, "infection")
+    assert S(searcher, "cataract AND lens") <= cataract
+
+
+@pytest.mark.parametrize("query", ["62274", "0FT44ZY", "E0602", "62273-51X", "0FT45ZZ"])
+def test_codes_are_never_fuzzed(searcher: Searcher, query: str) -> None:
+    results = searcher.search(query)
+    assert results.hits == ()
+    assert results.corrections == () and results.corrected_query is None
+
+
+def test_code_or_missing_code(searcher: Searcher) -> None:
+    assert codes(searcher.search("62273 OR 62274"))[:1] == ["62273"]
+
+
+def test_unknown_scope_searches_the_words(searcher: Searcher) -> None:
+    assert codes(searcher.search("nonsense:cataract"))[:2] == codes(searcher.search("cataract"))[:2]
+
+
+def test_field_scope_restricts_to_that_section(searcher: Searcher) -> None:
+    scoped = searcher.search("risks:infection", limit=200)
+    assert scoped.hits
+    for hit in scoped.hits:
+        risks = searcher.get(hit.code).section("Risks and Complications")
+        assert "infect" in " ".join(terms(risks)), hit.code
+    # the section filter alike, in API form
+    assert S(searcher, "crutches", sections=["recovery"]) == S(searcher, "section:recovery crutches") == {"29881", "27130"}
+
+
+# -- exact wording beats the thesaurus ---------------------------------------------------------------
+
+@pytest.mark.parametrize("typed, synonym", [("womb", "uterus"), ("oesophagus", "esophagus")])
+def test_typed_word_outranks_its_synonym(tmp_path: Path, typed: str, synonym: str) -> None:
+    corpus = tmp_path / "corpus"
+    for code, word in (("99901", typed), ("99902", synonym)):
+        write_page(corpus, code, f"Widget repair of the {word}", f"{word.title()} Widget Repair",
+                   {"Summary": f"The {word} is repaired with a small widget.", "Recovery": "Rest for a week."})
+    with Searcher.open(build(corpus, tmp_path / "ix")) as s:
+        assert codes(s.search(typed)) == ["99901", "99902"]
+        assert codes(s.search(synonym)) == ["99902", "99901"]
+        assert codes(s.search(typed, expand=False)) == ["99901"]
+
+
+# -- Whoosh regressions ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("query, expected", [
+    ("toradol", "J1885"),  # only in one page's Name
+    ('"toradol"', "J1885"),
+    ("name:toradol", "J1885"),
+    ("(toradol)", "J1885"),
+    ("toradol OR aflibercept", "J1885"),
+    ("toradol OR aflibercept", "67028"),  # aflibercept: only in one page's Summary
+    ("toradol AND injection", "J1885"),
+    ('"toradol shot"', "J1885"),
+    ("alopecia", "J3301"),  # only in one page's Indications
+    ("alopecia OR toradol", "J3301"),
+    ("indications:alopecia", "J3301"),
+])
+def test_word_in_one_field_only_scores_above_zero(searcher: Searcher, query: str, expected: str) -> None:
+    """Whoosh's OrGroup scored 0.0 when only one query term was live in a field."""
+    results = searcher.search(query)
+    assert expected in codes(results)[:10]
+    assert all(h.score > 0 for h in results.hits), [(h.code, h.score) for h in results.hits]
+
+
+@pytest.mark.parametrize("query, kwargs", [
+    ("knee system:CM", {}),
+    ("knee", {"code_system": "ICD-10-CM"}),
+    ('"knee replacement" system:ICD-10-CM', {}),
+    ("knee OR hip", {"code_system": "ICD-10-CM"}),
+    ("622*", {"code_system": "HCPCS"}),
+    ("62273", {"code_system": "HCPCS"}),
+    ("!!! system:CM", {}),
+    ("", {"code_system": "ICD-10-CM"}),
+    ("( )", {"code_system": "CPT"}),
+    ("AND OR NOT", {}),
+    ("system:CM", {}),
+    ("section:recovery", {}),
+    ("", {}),
+    ("   ", {}),
+])
+def test_filters_and_queries_with_nothing_to_match(searcher: Searcher, query: str, kwargs: dict) -> None:
+    """Filters over no pages and queries with no terms (Whoosh MultiFilter on empty input) give no hits."""
+    results = searcher.search(query, **kwargs)
+    assert isinstance(results, Results)
+    assert results.hits == ()
+
+
+@pytest.mark.parametrize("query", ['"*"', '"-"', '"!!"', '"( "', 'risks:"!!"', 'knee "?"', '"&" OR knee'])
+def test_punctuation_only_phrase_does_not_raise(searcher: Searcher, query: str) -> None:
+    results = searcher.search(query)
+    assert isinstance(results, Results)
+    if "knee" in query:
+        assert "27447" in codes(results)
+
+
+@pytest.mark.parametrize("query", ["knee NOT (hip (ankle NOT foot))", "NOT (a (b NOT c))", "-(x (y -z))"])
+def test_nested_negation_does_not_raise(searcher: Searcher, query: str) -> None:
+    assert isinstance(searcher.search(query), Results)
+
+
+def test_ten_thousand_character_query(searcher: Searcher) -> None:
+    results = searcher.search("knee replacement " * 600)
+    assert codes(results)[:2] and set(codes(results)[:2]) == {"27447", "0SRC0J9"}
+    assert isinstance(searcher.search("(" * 5000 + '"' * 5000), Results)
+
+
+def test_control_characters_in_a_query(searcher: Searcher) -> None:
+    assert isinstance(searcher.search("cata\x00ract"), Results)
+    assert codes(searcher.search("\x00cataract\x1b"))[:2] == ["66984", "66821"]

@@ -1,0 +1,230 @@
+"""The thesaurus: its file format, abbreviations, synonym groups, word parts, user files, UK spellings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest.errors import ProcsearchError
+from search.searcher import Searcher
+from search.thesaurus import THESAURUS_DIR, Entry, Thesaurus, load_thesaurus, thesaurus_files, words_of
+from search_fixtures import bundled_index, codes, searcher  # noqa: F401  (fixtures)
+
+
+def targets(entries) -> set[str]:
+    return {e.target for e in entries}
+
+
+def part_targets(th: Thesaurus, word: str) -> set[str]:
+    """Targets of a compound's word parts (flat, whether grouped per part or not)."""
+    out: set[str] = set()
+    for item in th.word_parts(word):
+        for e in (item if isinstance(item, list) else [item]):
+            assert isinstance(e, Entry) and e.kind == "word part"
+            out.add(e.target)
+    return out
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def bundled() -> Thesaurus:
+    return Thesaurus(sorted(THESAURUS_DIR.glob("*.txt")))
+
+
+# -- file format ------------------------------------------------------------------------------------
+
+def test_file_format_one_way_groups_comments(tmp_path: Path) -> None:
+    path = write(tmp_path / "mine.txt", "\n".join([
+        "# a comment line",
+        "",
+        "gizmo = widget | gadget thing   # trailing comment",
+        "sprocket | cog = toothed wheel",
+        "flurb ~ blorft ~ zindle",
+        "   ",
+    ]))
+    th = Thesaurus([path])
+    assert targets(th.phrases[("gizmo",)]) == {"widget", "gadget thing"}
+    assert ("widget",) not in th.phrases  # one way only
+    assert targets(th.phrases[("sprocket",)]) == targets(th.phrases[("cog",)]) == {"toothed wheel"}
+    assert targets(th.phrases[("flurb",)]) == {"blorft", "zindle"}
+    assert targets(th.phrases[("zindle",)]) == {"flurb", "blorft"}
+    assert all(e.kind == "synonym" for e in th.phrases[("gizmo",)])
+    assert all(0 < e.weight < 1 for entries in th.phrases.values() for e in entries)
+
+
+def test_kinds_follow_the_file_name_and_capitals(tmp_path: Path) -> None:
+    abbrev = write(tmp_path / "abbreviations.txt", "QZX = quite zany xylophone\n")
+    other = write(tmp_path / "custom.txt", "BLRG = big lumpy red growth\nbump = growth\n")
+    th = Thesaurus([abbrev, other])
+    assert [e.kind for e in th.phrases[("qzx",)]] == ["abbreviation"]
+    assert [e.kind for e in th.phrases[("blrg",)]] == ["abbreviation"]  # upper case single word
+    assert [e.kind for e in th.phrases[("bump",)]] == ["synonym"]
+
+
+@pytest.mark.parametrize("bad", [
+    "just some words",
+    "gizmo =",
+    "gizmo = ",
+    " = widget",
+    "gizmo = |",
+    "gizmo == widget",
+    "gizmo = widget ~ gadget",  # the README: one `=` or `~`s, never both
+])
+def test_bad_line_names_file_and_line(tmp_path: Path, bad: str) -> None:
+    path = write(tmp_path / "mine.txt", "# header\ngood = fine\n" + bad + "\nalso = fine\n")
+    with pytest.raises(ProcsearchError) as info:
+        Thesaurus([path])
+    assert f"{path}:3" in str(info.value)
+
+
+def test_unreadable_file_is_a_procsearch_error(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.txt"
+    path.write_bytes("caf\xe9 = coffee\n".encode("latin-1"))
+    with pytest.raises(ProcsearchError) as info:
+        Thesaurus([path])
+    assert str(path) in str(info.value)
+
+
+def test_bundled_files_load_and_are_all_used(bundled: Thesaurus) -> None:
+    names = {p.name for p in thesaurus_files()}
+    assert {"abbreviations.txt", "synonyms.txt", "word_parts.txt", "spellings.txt"} <= names
+    assert len(bundled.phrases) > 1000 and bundled.prefixes and bundled.suffixes
+
+
+# -- abbreviations ----------------------------------------------------------------------------------
+
+def test_abbreviation_expands(searcher: Searcher, bundled: Thesaurus) -> None:
+    assert {"epidural blood patch", "blood patch"} <= targets(bundled.phrases[("ebp",)])
+    results = searcher.search("EBP")
+    assert {(e.source, e.target, e.kind) for e in results.expansions} >= {
+        ("EBP", "epidural blood patch", "abbreviation")}
+
+
+@pytest.mark.parametrize("word", ["pad", "pet", "Pad"])
+def test_common_lower_case_words_are_not_abbreviations(searcher: Searcher, bundled: Thesaurus, word: str) -> None:
+    key = words_of(word)
+    assert key in bundled.abbreviations  # PAD and PET are abbreviations...
+    assert bundled.lookup(list(key), [word]) == []  # ...but not when typed as the ordinary word
+    assert bundled.lookup(list(key), [word.upper()]) != []
+    assert not any(e.source.lower() == word.lower() for e in searcher.search(f"{word} scan").expansions)
+    assert any(e.source == word.upper() for e in searcher.search(f"{word.upper()} scan").expansions)
+
+
+def test_uncommon_lower_case_abbreviation_still_expands(searcher: Searcher) -> None:
+    assert any(e.target == "epidural blood patch" for e in searcher.search("ebp").expansions)
+    assert codes(searcher.search("ebp"))[:1] == ["62273"]
+
+
+# -- synonym groups ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("a, b", [("spinal tap", "lumbar puncture"), ("womb", "uterus"),
+                                  ("oesophagus", "esophagus")])
+def test_synonym_groups_work_both_ways(searcher: Searcher, a: str, b: str) -> None:
+    assert b in {e.target for e in searcher.search(a).expansions}
+    assert a in {e.target for e in searcher.search(b).expansions}
+
+
+# -- word parts -------------------------------------------------------------------------------------
+
+def test_word_parts_of_salpingo_oophorectomy(bundled: Thesaurus) -> None:
+    found = part_targets(bundled, "salpingo-oophorectomy")
+    assert {"fallopian tube", "ovary"} <= found
+    assert found & {"excision", "resection"}
+
+
+def test_word_parts_of_cholecystectomy(bundled: Thesaurus) -> None:
+    found = part_targets(bundled, "cholecystectomy")
+    assert "gallbladder" in found and found & {"excision", "resection"}
+
+
+def test_word_parts_of_a_plain_word_are_empty(bundled: Thesaurus) -> None:
+    assert part_targets(bundled, "knee") == set()
+    assert part_targets(bundled, "xyzectomy") == set()  # no known root
+
+
+@pytest.mark.parametrize("word, parts, expected", [
+    ("oophorosalpingectomy", {"ovary", "fallopian tube"}, "58661"),
+    ("tonsilloadenoidectomy", {"tonsils", "adenoids"}, "42820"),
+    ("nephrolithotripsy", {"kidney"}, "50590"),
+    ("cholecystoscopy", {"gallbladder"}, "0FT44ZZ"),
+])
+def test_unseen_compound_is_split_and_finds_the_page(searcher: Searcher, bundled: Thesaurus, word: str,
+                                                      parts: set[str], expected: str) -> None:
+    assert words_of(word) not in bundled.phrases  # listed nowhere: only the splitter knows it
+    assert parts <= part_targets(bundled, word)
+    results = searcher.search(word)
+    assert {e.kind for e in results.expansions} == {"word part"}
+    assert codes(results)[:1] == [expected]
+    assert results.corrected_query is None  # a split compound is not a typo
+
+
+# -- user files -------------------------------------------------------------------------------------
+
+def test_user_file_from_environment_changes_results(tmp_path: Path, bundled_index: str,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    with Searcher.open(bundled_index) as plain:
+        assert "66984" not in codes(plain.search("zorblax"))
+    mine = write(tmp_path / "hospital-terms.txt", "zorblax = cataract\n")
+    monkeypatch.setenv("PROCSEARCH_THESAURUS", str(mine))
+    assert mine in load_thesaurus().files
+    with Searcher.open(bundled_index) as s:
+        results = s.search("zorblax")
+        assert codes(results)[:2] == ["66984", "66821"]
+        assert [(e.source, e.target) for e in results.expansions] == [("zorblax", "cataract")]
+
+
+def test_user_files_colon_separated_and_option(tmp_path: Path, bundled_index: str,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    one = write(tmp_path / "one.txt", "zorblax = cataract\n")
+    two = write(tmp_path / "two.txt", "quibbit ~ hammertoe\n")
+    monkeypatch.setenv("PROCSEARCH_THESAURUS", f"{one}:{two}")
+    with Searcher.open(bundled_index) as s:
+        assert codes(s.search("zorblax"))[:1] == ["66984"]
+        assert codes(s.search("quibbit"))[:1] == ["28285"]
+    monkeypatch.delenv("PROCSEARCH_THESAURUS")
+    with Searcher.open(bundled_index, thesaurus_files=[str(two)]) as s:
+        assert codes(s.search("quibbit"))[:1] == ["28285"]
+        assert "66984" not in codes(s.search("zorblax"))
+
+
+def test_missing_user_file_is_reported(tmp_path: Path, bundled_index: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROCSEARCH_THESAURUS", str(tmp_path / "missing.txt"))
+    with pytest.raises(ProcsearchError) as info:
+        Searcher.open(bundled_index)
+    assert "missing.txt" in str(info.value)
+
+
+def test_bad_user_file_names_its_line(tmp_path: Path, bundled_index: str) -> None:
+    bad = write(tmp_path / "bad.txt", "zorblax = cataract\nthis line has no operator\n")
+    with pytest.raises(ProcsearchError) as info:
+        Searcher.open(bundled_index, thesaurus_files=[str(bad)])
+    assert f"{bad}:2" in str(info.value)
+
+
+# -- UK and US spellings ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("uk, us", [
+    ("appendicectomy", "appendectomy"),
+    ("caesarean", "cesarean"),
+    ("oesophagus", "esophagus"),
+    ("oesophageal", "esophageal"),
+    ("anaesthesia", "anesthesia"),
+    ("haematoma", "hematoma"),
+    ("tumour", "tumor"),
+])
+def test_uk_spelling_finds_the_same_pages_as_us(searcher: Searcher, uk: str, us: str) -> None:
+    uk_codes, us_codes = codes(searcher.search(uk, limit=200)), codes(searcher.search(us, limit=200))
+    assert us_codes, us
+    assert sorted(uk_codes) == sorted(us_codes), f"only {uk}: {set(uk_codes) - set(us_codes)}; " \
+                                                 f"only {us}: {set(us_codes) - set(uk_codes)}"
+
+
+@pytest.mark.parametrize("uk, us", [("appendicectomy", "appendectomy"), ("oesophagus", "esophagus"),
+                                    ("caesarean", "cesarean"), ("anaesthesia", "anesthesia")])
+def test_uk_spelling_ranks_the_same_best_pages(searcher: Searcher, uk: str, us: str) -> None:
+    assert codes(searcher.search(uk))[:2] == codes(searcher.search(us))[:2]
