@@ -95,6 +95,20 @@ def analyze(text: str, stem: bool = True) -> Iterator[Piece]:
 _LETTERS3 = re.compile(r"(?<![^\W\d_])[^\W\d_]{3,}(?![^\W\d_])")
 
 
+_RECENT: dict[str, list[Piece]] = {}
+
+
+def analyze_recent(text: str) -> list[Piece]:
+    """analyze() remembered for the last few texts: indexing analyses each header field twice
+    (postings and the re-scoring column), and this keeps that to once."""
+    pieces = _RECENT.get(text)
+    if pieces is None:
+        if len(_RECENT) >= 32:
+            _RECENT.clear()
+        pieces = _RECENT[text] = list(analyze(text))
+    return pieces
+
+
 def surface_words(text: str) -> list[str]:
     """Folded, unstemmed words of 3+ letters: the spelling vocabulary a typo is corrected against."""
     text = text.lower()

@@ -7,7 +7,7 @@ from whoosh import columns, fields
 from ingest.record import ProcedureRecord
 from ingest.sections import SECTION_KEYS, SECTIONS
 
-from .analysis import analyze, medical_analyzer
+from .analysis import analyze_recent, medical_analyzer
 
 # Bump when the schema or analysis changes: older indexes are then rebuilt or refused.
 SCHEMA_VERSION = 4
@@ -48,7 +48,7 @@ class MedicalText(fields.TEXT):
     def _postings(self, value: str) -> list[tuple[bytes, int, float, bytes]]:
         """What Whoosh's Positions format yields, computed straight from analyze() (no Token objects)."""
         positions: dict[str, list[int]] = {}
-        for piece in analyze(value):
+        for piece in analyze_recent(value):
             positions.setdefault(piece.term, []).append(piece.pos)
         encode = self.format.encode
         boost = self.format.field_boost
@@ -73,7 +73,7 @@ def build_schema() -> fields.Schema:
 
 def encode_header_terms(doc: dict) -> bytes:
     """One line of analysed terms per RESCORE_FIELDS field, in that order (a column value)."""
-    return "\n".join(" ".join(p.term for p in analyze(doc.get(f) or "")) for f in RESCORE_FIELDS).encode("utf-8")
+    return "\n".join(" ".join(p.term for p in analyze_recent(doc.get(f) or "")) for f in RESCORE_FIELDS).encode("utf-8")
 
 
 def decode_header_terms(raw: bytes) -> dict[str, list[str]]:

@@ -60,13 +60,19 @@ class Compiled:
 
 
 def is_simple(node) -> bool:
-    """Free words, scoped words, codes and negated words: what the fast scorer handles."""
-    if isinstance(node, Seq):
-        return all(is_simple(n) for n in node.items)
-    if isinstance(node, Not):
-        return isinstance(node.child, (Word, Code)) or (isinstance(node.child, Seq) and is_simple(node.child)
-                                                      and not any(isinstance(n, Not) for n in node.child.items))
-    return isinstance(node, (Word, Code))
+    """Free words, scoped words, codes and negated words, with at least one positive item:
+    what the fast scorer handles. Anything else goes to Whoosh's matchers."""
+    items = flatten(node)
+    if not any(isinstance(i, (Word, Code)) for i in items):
+        return False
+    for item in items:
+        if isinstance(item, Not):
+            child = flatten(item.child)
+            if not all(isinstance(c, (Word, Code)) for c in child):
+                return False
+        elif not isinstance(item, (Word, Code)):
+            return False
+    return True
 
 
 def flatten(node) -> list:
@@ -167,11 +173,16 @@ class Compiler:
             return None
         exp_fields = tuple(f for f in use_fields if f in self.expansion_fields) or use_fields
         seen = {typed_terms}
-        for entry in entries or []:
+        entries = list(entries or [])
+        if self.thesaurus:  # a spelling variant brings its own expansions: oesophagus is esophagus
+            for entry in [e for e in entries if e.kind == "spelling"]:
+                entries.extend(e for e in self.thesaurus.phrases.get(words_of(entry.target), ()) if e not in entries)
+        for entry in entries:
             alt_terms = tuple(terms(entry.target))
             if alt_terms and alt_terms not in seen:
                 seen.add(alt_terms)
-                alts.append(Alt(alt_terms, entry.weight, exp_fields))
+                # A spelling variant is the same word: it is looked for wherever typed words are.
+                alts.append(Alt(alt_terms, entry.weight, use_fields if entry.kind == "spelling" else exp_fields))
                 self.out.expansions.append(Expansion(" ".join(words) or " ".join(entry.source), entry.target,
                                                      entry.weight, entry.kind))
         if not alts:
@@ -187,10 +198,11 @@ class Compiler:
         """The word, or its correction when neither the index nor the thesaurus knows it."""
         if self.speller is None or len(word) < 4 or not word.isalpha() or self.is_known(word):
             return word
-        if self.thesaurus and (words_of(word) in self.thesaurus.phrases or self.thesaurus.word_parts(word)):
+        if self.thesaurus and words_of(word) in self.thesaurus.phrases:
             return word
-        fixed = self.speller.correct(fold(word))
-        if fixed and fixed != fold(word):
+        fixed, distance = self.speller.correct_with_distance(fold(word))
+        # A compound the word-part table can split is kept unless one slip explains it better.
+        if fixed and (distance <= 1 or not (self.thesaurus and self.thesaurus.word_parts(word))):
             self.out.corrections[word] = fixed
             return fixed
         return word
@@ -236,7 +248,9 @@ class Compiler:
                 if concept:
                     positive.append(self.whoosh_concept(concept))
             elif isinstance(item, Phrase):
-                positive.append(self.phrase(item.text, (item.field,) if item.field else self.fields))
+                q = self.phrase(item.text, (item.field,) if item.field else self.fields)
+                if q is not None:
+                    positive.append(q)
             elif isinstance(item, (Code, CodePrefix, CodeRange)):
                 positive.append(self.code(item))
             else:
@@ -261,9 +275,11 @@ class Compiler:
     def term_any_field(self, term: str, weight: float, fields: tuple[str, ...]) -> wq.Query:
         return _or([wq.Term(f, term, boost=weight * self.boosts.get(f, 1.0)) for f in fields])
 
-    def phrase(self, text: str, fields: tuple[str, ...]) -> wq.Query:
+    def phrase(self, text: str, fields: tuple[str, ...]) -> wq.Query | None:
         """Quoted words in order, in any of the fields; never expanded."""
         phrase_terms = terms(text)
+        if not phrase_terms:  # only punctuation between the quotes
+            return None
         self.out.highlight.update(phrase_terms)
         self.out.concepts.append(frozenset(phrase_terms))
         if len(phrase_terms) == 1:

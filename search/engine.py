@@ -24,7 +24,7 @@ from index.schema import HEADER_FIELDS, HEADER_TERMS, RESCORE_FIELDS, decode_hea
 
 K1 = 1.2
 B = 0.75
-CANDIDATES = 1000  # pages re-scored with common terms
+CANDIDATES = 400  # pages re-scored with common terms
 FALLBACK_TERMS = 2  # common terms read in full for a concept that has no rare term
 CANDIDATE_DF_MAX = 0.12  # ...unless even its least common term is on more pages than this share
 PHRASE_BOOST = 1.5
@@ -253,20 +253,31 @@ class Engine:
         candidates = heapq.nlargest(CANDIDATES, pool)
         n_parts = len(plan.concepts) + len(plan.codes)
         needs_header = bool(deferred_terms) or len(plan.phrase) >= 2
+        # Per concept and alternative: its rare scores, and its common (term, field, factor) triples.
+        rescoring = [[(rare[ci][ai], [(t, f, self.idf(f, t) * alt.weight / len(alt.terms) ** 0.5
+                                       * self.boosts.get(f, 1.0) * (K1 + 1))
+                                      for t in common[ci][ai] for f in alt.fields if f in rescore_fields])
+                      for ai, alt in enumerate(concept.alts)]
+                     for ci, concept in enumerate(plan.concepts)]
+        avg = {f: self.reader.field_length(f) / self.n or 1.0 for f in rescore_fields}
+        phrase_bonus = [(f, PHRASE_BOOST * self.boosts.get(f, 1.0)) for f in HEADER_FIELDS]
         results = []
         for _, d in candidates:
             header = self._header_terms(d) if needs_header else {}
+            norms = {f: K1 * ((1 - B) + B * len(toks) / avg[f]) for f, toks in header.items()}
             total, hits = 0.0, 0
-            for ci, concept in enumerate(plan.concepts):
+            for alts in rescoring:
                 best = 0.0
-                for ai, alt in enumerate(concept.alts):
-                    s = rare[ci][ai].get(d, 0.0)
-                    per_term = alt.weight / len(alt.terms) ** 0.5
-                    for term in common[ci][ai]:
-                        for f in alt.fields:
-                            if f in header:
-                                s += self._header_score(header[f], f, term, per_term)
-                    best = max(best, s)
+                for rare_scores, triples in alts:
+                    s = rare_scores.get(d, 0.0)
+                    for term, f, factor in triples:
+                        toks = header.get(f)
+                        if toks:
+                            tf = toks.count(term)
+                            if tf:
+                                s += factor * tf / (tf + norms[f])
+                    if s > best:
+                        best = s
                 if best > 0:
                     total += best
                     hits += 1
@@ -274,14 +285,14 @@ class Engine:
                 total += code_scores[d]
                 hits += len(plan.codes)
             if len(plan.phrase) >= 2:
-                for f in HEADER_FIELDS:
+                for f, bonus in phrase_bonus:
                     if f in header and _has_phrase(header[f], plan.phrase):
-                        total += PHRASE_BOOST * self.boosts.get(f, 1.0)
+                        total += bonus
                         break
             coverage = min(1.0, hits / n_parts) if n_parts else 1.0
             results.append(Scored(d, total * (COORD_BASE + coverage), {}))
         results.sort(key=lambda r: (-r.score, r.docnum))
-        return results, len(partial)
+        return results, len(pool)
 
     def _postings_any(self, fieldname: str, term: str, out: dict[int, float]) -> None:
         tb = term.encode("utf-8")
@@ -294,14 +305,6 @@ class Engine:
         seg = self.segments[bisect.bisect_right(self._offsets, docnum) - 1]
         raw = seg.header(docnum - seg.offset)
         return decode_header_terms(raw) if raw else {}
-
-    def _header_score(self, tokens: list[str], fieldname: str, term: str, weight: float) -> float:
-        tf = tokens.count(term)
-        if not tf:
-            return 0.0
-        avg = self.reader.field_length(fieldname) / self.n or 1.0
-        norm = K1 * ((1 - B) + B * len(tokens) / avg)
-        return self.idf(fieldname, term) * weight * self.boosts.get(fieldname, 1.0) * (K1 + 1) * tf / (tf + norm)
 
     def explain(self, plan: Plan, docnums: list[int]) -> dict[int, dict[str, float]]:
         """Per-field BM25 of every query term on the given pages (before concept max and coverage)."""

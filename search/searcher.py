@@ -21,6 +21,7 @@ from index.errors import IndexMissingError
 from index.location import default_index_dir
 from index.reader import generation_token
 from index.schema import FIELD_TO_LABEL, TEXT_FIELDS
+from index.analysis import fold
 from ingest.codes import normalize_code
 from ingest.record import ProcedureRecord
 
@@ -278,9 +279,10 @@ class Searcher:
         with self._lock:
             reader = self._searcher.reader()
             compiler = Compiler(self._settings, reader, self._thesaurus, self._speller)
-            for word in text.split():
+            for raw in text.split():
+                word = raw.strip("\"'()[]{}.,;:!?*-+")
                 if len(word) >= 4 and word.isalpha() and not compiler.is_known(word):
-                    for s in self._speller.suggest(word.lower(), 3):
+                    for s in self._speller.suggest(fold(word), 3):
                         out.append(text.replace(word, s))
         return list(dict.fromkeys(out))
 

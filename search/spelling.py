@@ -62,6 +62,9 @@ class Speller:
         scored.sort()
         return [c for _, _, c in scored[:limit]]
 
-    def correct(self, word: str) -> str | None:
+    def correct_with_distance(self, word: str) -> tuple[str | None, int]:
+        """The closest known word and its edit distance, or (None, 0)."""
         found = self.suggest(word, 1)
-        return found[0] if found else None
+        if not found:
+            return None, 0
+        return found[0], edit_distance(word, found[0], max_distance(word))

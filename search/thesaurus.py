@@ -72,6 +72,9 @@ class Thesaurus:
             line = raw.split("#", 1)[0].strip()
             if not line:
                 continue
+            if " = " in line and "~" in line:
+                raise ProcsearchError(f"{path}:{number}: a line is either 'term = alt | alt' or 'a ~ b', "
+                                      f"not both: {raw.strip()!r}")
             if " = " in line:
                 left, right = line.split(" = ", 1)
                 alts = [a.strip() for a in right.split("|") if a.strip()]

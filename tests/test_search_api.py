@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import shutil
 import threading
 import time
 from pathlib import Path
@@ -18,11 +17,8 @@ from ingest.errors import ProcsearchError
 from ingest.record import ProcedureRecord
 from search.searcher import Hit, Results, Searcher
 from search.snippets import Snippet
-from search_fixtures import (bundled_index, build, bundled_page, codes, copy_pages,  # noqa: F401  (fixtures)
-                             searcher, write_page)
-
-ROOT = Path(__file__).resolve().parent.parent
-
+from search_fixtures import (bundled_index, build, codes, copy_pages, searcher,  # noqa: F401  (fixtures)
+                             write_page)
 
 # -- opening and closing ----------------------------------------------------------------------------
 
@@ -85,7 +81,10 @@ def small_index(tmp_path_factory: pytest.TempPathFactory) -> str:
     """Three bundled pages plus an ICD-10-CM page whose code is written with a dot (E11.9)."""
     base = tmp_path_factory.mktemp("small")
     corpus = copy_pages(["62273", "62270", "47562"], base / "corpus")
-    shutil.copyfile(ROOT / "tests" / "pages" / "icd10cm-dotted.html", corpus / "icd10cm-dotted.html")
+    write_page(corpus, "E11.9", "Type 2 diabetes mellitus without complications",
+               sections={"Summary": "A diagnosis code used when type 2 diabetes has no recorded complication."},
+               similar=[("E11.65", "Type 2 diabetes mellitus with hyperglycemia")],
+               system_line="ICD-10-CM code E11.9", filename="diabetes.txt")
     return build(corpus, base / "ix")
 
 
@@ -96,6 +95,7 @@ def test_get_icd10cm_with_or_without_dot(small_index: str, spelling: str) -> Non
         assert record is not None and record.code == "E119"
         assert record.code_system == "ICD-10-CM"
         assert codes(s.search(spelling))[:1] == ["E119"]
+        assert codes(s.search("E11.65")) == ["E119"]  # no page of its own: the page that lists it
 
 
 def test_get_returns_the_whole_record(searcher: Searcher) -> None:

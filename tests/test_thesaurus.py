@@ -174,7 +174,7 @@ def test_user_file_from_environment_changes_results(tmp_path: Path, bundled_inde
     assert mine in load_thesaurus().files
     with Searcher.open(bundled_index) as s:
         results = s.search("zorblax")
-        assert codes(results)[:2] == ["66984", "66821"]
+        assert set(codes(results)[:2]) == {"66984", "66821"}
         assert [(e.source, e.target) for e in results.expansions] == [("zorblax", "cataract")]
 
 
@@ -184,7 +184,7 @@ def test_user_files_colon_separated_and_option(tmp_path: Path, bundled_index: st
     two = write(tmp_path / "two.txt", "quibbit ~ hammertoe\n")
     monkeypatch.setenv("PROCSEARCH_THESAURUS", f"{one}:{two}")
     with Searcher.open(bundled_index) as s:
-        assert codes(s.search("zorblax"))[:1] == ["66984"]
+        assert set(codes(s.search("zorblax"))[:2]) == {"66984", "66821"}
         assert codes(s.search("quibbit"))[:1] == ["28285"]
     monkeypatch.delenv("PROCSEARCH_THESAURUS")
     with Searcher.open(bundled_index, thesaurus_files=[str(two)]) as s:
