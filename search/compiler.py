@@ -196,13 +196,15 @@ class Compiler:
 
     def correct(self, word: str) -> str:
         """The word, or its correction when neither the index nor the thesaurus knows it."""
-        if self.speller is None or len(word) < 4 or not word.isalpha() or self.is_known(word):
+        if self.speller is None or len(word) < 5 or not word.isalpha() or self.is_known(word):
             return word
         if self.thesaurus and words_of(word) in self.thesaurus.phrases:
             return word
         fixed, distance = self.speller.correct_with_distance(fold(word))
-        # A compound the word-part table can split is kept unless one slip explains it better.
-        if fixed and (distance <= 1 or not (self.thesaurus and self.thesaurus.word_parts(word))):
+        # A compound the word-part table can split is kept, unless one slip away is a word the
+        # pages themselves use ("colonscopy" on a corpus that says "colonoscopy").
+        splits = bool(self.thesaurus and self.thesaurus.word_parts(word))
+        if fixed and (not splits or (distance <= 1 and self.speller.on_pages(fixed))):
             self.out.corrections[word] = fixed
             return fixed
         return word

@@ -112,7 +112,7 @@ class Searcher:
         self._thesaurus: Thesaurus = load_thesaurus(self._thesaurus_files)
         vocab = dict(store.read_vocab(gen))
         for word in self._thesaurus.vocabulary():
-            vocab.setdefault(word, 1)
+            vocab.setdefault(word, 0)  # known, but not on any page
         self._speller = Speller(vocab)
         self._settings = Settings(field_boosts(), default_fields(), expansion_fields())
         self._boosts = self._settings.boosts

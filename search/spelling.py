@@ -12,7 +12,7 @@ from collections import defaultdict
 def max_distance(word: str) -> int:
     """Edit distance allowed for a word of this length: short words are easy to turn into others."""
     n = len(word)
-    return 0 if n < 4 else 1 if n <= 6 else 2
+    return 0 if n < 5 else 1 if n <= 7 else 2
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:
@@ -47,6 +47,10 @@ class Speller:
 
     def known(self, word: str) -> bool:
         return word in self.counts
+
+    def on_pages(self, word: str) -> bool:
+        """Whether the word occurs on indexed pages (not only in the thesaurus)."""
+        return self.counts.get(word, 0) > 0
 
     def suggest(self, word: str, limit: int = 5) -> list[str]:
         """Closest known words, nearest first, then most frequent."""
