@@ -20,13 +20,14 @@ from index.schema import HEADER_FIELDS
 from .engine import CODE_BOOST, PHRASE_BOOST, SIMILAR_BOOST, Alt, Concept, Plan
 from .parse import Bool, Code, CodePrefix, CodeRange, Not, ParsedQuery, Phrase, Seq, Word
 from .spelling import Speller
-from .thesaurus import Entry, Thesaurus, words_of
+from .thesaurus import STEM_KIND, Entry, Thesaurus, words_of
 
 # Function words, and the filler of code-set descriptions ("Other ... not otherwise specified"),
 # dropped from free text; still searchable inside quotes or with a field scope.
 QUERY_STOP = frozenset("""the of an and to in on for by at from into is are was be as its this that or
 other unspecified specified otherwise nos nec elsewhere classified mention""".split())
 DF_FIELDS = ("title", "summary", "procedure")
+MAX_STEM_WORDS = 4
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,7 @@ class Compiler:
         if self.thesaurus:  # a spelling variant brings its own expansions: oesophagus is esophagus
             for entry in [e for e in entries if e.kind == "spelling"]:
                 entries.extend(e for e in self.thesaurus.phrases.get(words_of(entry.target), ()) if e not in entries)
+        entries = [x for e in entries for x in (self.stem_entries(e) if e.kind == STEM_KIND else [e])]
         for entry in entries:
             alt_terms = tuple(terms(entry.target))
             if alt_terms and alt_terms not in seen:
@@ -191,6 +193,15 @@ class Compiler:
         self.out.highlight.update(all_terms)
         self.out.concepts.append(all_terms)
         return Concept(alts)
+
+    def stem_entries(self, entry: Entry) -> list[Entry]:
+        """Indexed title words that begin with an unknown word stem, most frequent first."""
+        found = []
+        for term in self.reader.expand_prefix("title", entry.target):
+            text = term.decode("utf-8") if isinstance(term, bytes) else term
+            found.append((self.reader.doc_frequency("title", text), text))
+        found.sort(reverse=True)
+        return [Entry(entry.source, text, entry.weight, "word part") for _, text in found[:MAX_STEM_WORDS]]
 
     # -- spelling -----------------------------------------------------------------------------
 

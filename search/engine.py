@@ -30,7 +30,7 @@ CANDIDATE_DF_MAX = 0.12  # ...unless even its least common term is on more pages
 PHRASE_BOOST = 1.5
 CODE_BOOST = 1000.0
 SIMILAR_BOOST = 20.0
-COORD_BASE = 0.35  # final score = score * (COORD_BASE + share of query concepts matched)
+COORD_BASE = 0.2  # final score = score * (COORD_BASE + share of query concepts matched)
 
 
 @dataclass(frozen=True)

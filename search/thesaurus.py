@@ -19,9 +19,10 @@ from ingest.errors import ProcsearchError
 THESAURUS_DIR = Path(__file__).with_name("thesaurus")
 THESAURUS_ENV = "PROCSEARCH_THESAURUS"
 MAX_PHRASE_WORDS = 5
+STEM_KIND = "word stem"  # an unknown front of a compound, matched as a prefix of indexed words
 
 # How much an expansion counts against a word the user typed (1.0).
-WEIGHTS = {"abbreviation": 0.7, "synonym": 0.6, "spelling": 0.9, "word part": 0.45}
+WEIGHTS = {"abbreviation": 0.7, "synonym": 0.6, "spelling": 0.9, "word part": 0.6}
 # Lower-case query words that are English words first and abbreviations second.
 _COMMON_WORDS = frozenset("""
 a all and any are as at be but by can cat for from had has have he her his how i if in is it its
@@ -152,15 +153,22 @@ _PLURALS = (("ies", "y"), ("es", ""), ("s", ""))
 def _split_compound(th: Thesaurus, word: str) -> list[list[Entry]]:
     word = word.replace("-", "")
     candidates = [word] + [word[: -len(a)] + b for a, b in _PLURALS if word.endswith(a) and len(word) > 6]
+    source = (word,)
     for cand in candidates:
         for suffix in th._suffix_list:
             if not cand.endswith(suffix) or len(cand) - len(suffix) < 3:
                 continue
-            roots = _split_roots(th, cand[: -len(suffix)])
-            if not roots:
+            front = cand[: -len(suffix)]
+            roots = _split_roots(th, front)
+            if roots:
+                groups = [_group(source, th.prefixes[root]) for root in roots]
+            elif len(front) >= 4:
+                # An unknown front ("cricoid-ectomy") is kept as a word stem: the searcher
+                # matches it against the beginnings of indexed words.
+                stem = front.rstrip("oiae") if len(front.rstrip("oiae")) >= 4 else front
+                groups = [[Entry(source, stem, WEIGHTS["word part"], STEM_KIND)]]
+            else:
                 continue
-            source = (word,)
-            groups = [_group(source, th.prefixes[root]) for root in roots]
             groups.append(_group(source, th.suffixes[suffix]))
             return groups
     return []
