@@ -15,8 +15,23 @@ from .schema import SCHEMA_VERSION
 log = logging.getLogger(__name__)
 
 
-def open_live(index_dir: str) -> tuple[str, Index]:
-    """(generation path, Whoosh index) of the live generation; refuses other schema versions."""
+def open_live(index_dir: str, attempts: int = 5) -> tuple[str, Index]:
+    """(generation path, Whoosh index) of the live generation; refuses other schema versions.
+
+    A writer may publish (and prune) generations between our reading CURRENT and opening the
+    files it names; then CURRENT has moved on and we simply open the new one.
+    """
+    for attempt in range(attempts):
+        token = generation_token(index_dir)
+        try:
+            return _open_once(index_dir)
+        except (IndexCorruptError, IndexMissingError, OSError):
+            if attempt == attempts - 1 or generation_token(index_dir) == token:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _open_once(index_dir: str) -> tuple[str, Index]:
     if not os.path.isdir(index_dir):
         raise IndexMissingError(index_dir)
     gen = store.current_generation(index_dir)

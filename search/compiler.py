@@ -20,7 +20,7 @@ from index.schema import HEADER_FIELDS
 from .engine import CODE_BOOST, PHRASE_BOOST, SIMILAR_BOOST, Alt, Concept, Plan
 from .parse import Bool, Code, CodePrefix, CodeRange, Not, ParsedQuery, Phrase, Seq, Word
 from .spelling import Speller
-from .thesaurus import STEM_KIND, Entry, Thesaurus, words_of
+from .thesaurus import STEM_KIND, Entry, Thesaurus, key_of
 
 # Function words, and the filler of code-set descriptions ("Other ... not otherwise specified"),
 # dropped from free text; still searchable inside quotes or with a field scope.
@@ -144,16 +144,20 @@ class Compiler:
         """Concepts for a run of plain words, thesaurus phrases matched longest first; a compound
         word also brings one concept per word part."""
         words = [self.correct(w) for w in words]
-        words = [w for i, w in enumerate(words)
-                 if fold(w) not in QUERY_STOP and not (fold(w) == "a" and i + 1 < len(words))]
-        folded = [(words_of(w)[:1] or (fold(w),))[0] for w in words]
-        spans = self.thesaurus.lookup(folded, words) if self.thesaurus else []
+        # Thesaurus phrases are looked up with their small words ("circle of willis"); outside
+        # a phrase, small words are dropped.
+        keys = [(key_of(w)[:1] or (fold(w),))[0] for w in words]
+        spans = self.thesaurus.lookup(keys, words) if self.thesaurus else []
         covered = {start: (end, entries) for start, end, entries in spans}
         concepts: list[Concept] = []
         i = 0
         while i < len(words):
             end, entries = covered.get(i, (i + 1, []))
-            concept = self.concept(words[i:end], entries, None)
+            span = [w for j, w in enumerate(words[i:end], i) if not self.is_stop(words, j)]
+            if not span and not entries:
+                i = end
+                continue
+            concept = self.concept(span or words[i:end], entries, None)
             if concept:
                 concepts.append(concept)
             if end == i + 1 and self.thesaurus:
@@ -163,6 +167,12 @@ class Compiler:
                         concepts.append(part)
             i = end
         return concepts
+
+    @staticmethod
+    def is_stop(words: list[str], i: int) -> bool:
+        """A function word (or the article "a" before another word; "hepatitis A" keeps its A)."""
+        word = fold(words[i])
+        return word in QUERY_STOP or (word == "a" and i + 1 < len(words))
 
     def concept(self, words: list[str], entries: list[Entry] | None,
                 fields: tuple[str | None, ...] | None, typed: bool = True) -> Concept | None:
@@ -177,7 +187,7 @@ class Compiler:
         entries = list(entries or [])
         if self.thesaurus:  # a spelling variant brings its own expansions: oesophagus is esophagus
             for entry in [e for e in entries if e.kind == "spelling"]:
-                entries.extend(e for e in self.thesaurus.phrases.get(words_of(entry.target), ()) if e not in entries)
+                entries.extend(e for e in self.thesaurus.phrases.get(key_of(entry.target), ()) if e not in entries)
         entries = [x for e in entries for x in (self.stem_entries(e) if e.kind == STEM_KIND else [e])]
         for entry in entries:
             alt_terms = tuple(terms(entry.target))
@@ -209,7 +219,7 @@ class Compiler:
         """The word, or its correction when neither the index nor the thesaurus knows it."""
         if self.speller is None or len(word) < 5 or not word.isalpha() or self.is_known(word):
             return word
-        if self.thesaurus and words_of(word) in self.thesaurus.phrases:
+        if self.thesaurus and key_of(word) in self.thesaurus.phrases:
             return word
         fixed, distance = self.speller.correct_with_distance(fold(word))
         # A compound the word-part table can split is kept, unless one slip away is a word the

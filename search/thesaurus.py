@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from index.analysis import fold
+from index.analysis import fold, stem_word
 
 from ingest.errors import ProcsearchError
 
@@ -44,8 +44,13 @@ class Entry:
 
 
 def words_of(text: str) -> tuple[str, ...]:
-    """Folded words of a thesaurus term or of a query, the key thesaurus lookups use."""
+    """Folded words of a thesaurus term or of a query."""
     return tuple(fold(w) for w in _WORD.findall(text))
+
+
+def key_of(text: str) -> tuple[str, ...]:
+    """The lookup key of a term: its words folded and stemmed, so "lymph node" finds "lymph nodes"."""
+    return tuple(stem_word(w) for w in words_of(text))
 
 
 class Thesaurus:
@@ -57,6 +62,7 @@ class Thesaurus:
         self.prefixes: dict[str, tuple[str, ...]] = {}
         self.suffixes: dict[str, tuple[str, ...]] = {}
         self.files = files
+        self._words: set[str] = set()
         for path in files:
             self._load(path)
         self._prefix_list = sorted(self.prefixes, key=len, reverse=True)
@@ -98,9 +104,10 @@ class Thesaurus:
         if term.startswith("-"):
             self.suffixes[fold(term[1:])] = tuple(alts)
             return
-        key = words_of(term)
+        key = key_of(term)
         if not key:
             return
+        self._words.update(words_of(term))
         base = WEIGHTS[kind]
         weight = base if len(alts) == 1 else max(base / 2, base / len(alts) ** 0.5)
         is_abbreviation = kind == "abbreviation" or (term.isupper() and len(key) == 1)
@@ -108,7 +115,8 @@ class Thesaurus:
             self.abbreviations.add(key)
         bucket = self.phrases.setdefault(key, [])
         for alt in alts:
-            if words_of(alt) != key:
+            if key_of(alt) != key:
+                self._words.update(words_of(alt))
                 bucket.append(Entry(key, alt, weight, "abbreviation" if is_abbreviation else kind))
 
     def lookup(self, words: list[str], original: list[str]) -> list[tuple[int, int, list[Entry]]]:
@@ -135,12 +143,7 @@ class Thesaurus:
 
     def vocabulary(self) -> set[str]:
         """Every single word the thesaurus knows: typo corrections may land on them too."""
-        words: set[str] = set()
-        for key, entries in self.phrases.items():
-            words.update(key)
-            for e in entries:
-                words.update(words_of(e.target))
-        return {w for w in words if w.isalpha() and len(w) >= 3}
+        return {w for w in self._words if w.isalpha() and len(w) >= 3}
 
 
 def _abbreviation_ok(original: str) -> bool:
