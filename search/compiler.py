@@ -144,6 +144,7 @@ class Compiler:
         """Concepts for a run of plain words, thesaurus phrases matched longest first; a compound
         word also brings one concept per word part."""
         words = [self.correct(w) for w in words]
+        words = [self.respell(w) for w in words]
         # Thesaurus phrases are looked up with their small words ("circle of willis"); outside
         # a phrase, small words are dropped.
         keys = [(key_of(w)[:1] or (fold(w),))[0] for w in words]
@@ -167,6 +168,20 @@ class Compiler:
                         concepts.append(part)
             i = end
         return concepts
+
+    def respell(self, word: str) -> str:
+        """The spelling the pages use most, when a word has UK/US variants (oesophagus -> esophagus)."""
+        if not self.thesaurus or self.speller is None:
+            return word
+        variants = self.thesaurus.spellings(word)
+        if not variants:
+            return word
+        counts = self.speller.counts
+        best = max(variants, key=lambda v: counts.get(fold(v), 0))  # first listed wins a tie
+        if counts.get(fold(word), 0) == 0 or counts.get(fold(best), 0) > counts.get(fold(word), 0):
+            self.out.expansions.append(Expansion(word, best, 1.0, "spelling"))
+            return best
+        return word
 
     @staticmethod
     def is_stop(words: list[str], i: int) -> bool:

@@ -41,6 +41,7 @@ class Entry:
     target: str
     weight: float
     kind: str
+    term: str = ""  # the left-hand term as written (folded); keys are stemmed and may collide
 
 
 def words_of(text: str) -> tuple[str, ...]:
@@ -117,7 +118,8 @@ class Thesaurus:
         for alt in alts:
             if key_of(alt) != key:
                 self._words.update(words_of(alt))
-                bucket.append(Entry(key, alt, weight, "abbreviation" if is_abbreviation else kind))
+                bucket.append(Entry(key, alt, weight, "abbreviation" if is_abbreviation else kind,
+                                    " ".join(words_of(term))))
 
     def lookup(self, words: list[str], original: list[str]) -> list[tuple[int, int, list[Entry]]]:
         """(start, end, entries) for the longest thesaurus phrases in a word sequence."""
@@ -140,6 +142,12 @@ class Thesaurus:
         """Meanings of each part of a compound, one group per part: a salpingo-oophorectomy is a
         fallopian tube AND an ovary AND an excision, so each group becomes a concept of its own."""
         return _split_compound(self, fold(word))
+
+    def spellings(self, word: str) -> list[str]:
+        """Other spellings of a word (oesophagus -> esophagus)."""
+        written = " ".join(words_of(word))
+        return [e.target for e in self.phrases.get(key_of(word), ())
+                if e.kind == "spelling" and e.term == written and " " not in e.target]
 
     def vocabulary(self) -> set[str]:
         """Every single word the thesaurus knows: typo corrections may land on them too."""
@@ -171,7 +179,7 @@ def _split_compound(th: Thesaurus, word: str) -> list[list[Entry]]:
                 stem = front.rstrip("oiae") if len(front.rstrip("oiae")) >= 4 else front
                 groups = [[Entry(source, stem, WEIGHTS["word part"], STEM_KIND)]]
             else:
-                continue
+                return []  # only the longest matching ending counts
             groups.append(_group(source, th.suffixes[suffix]))
             return groups
     return []

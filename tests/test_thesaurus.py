@@ -8,7 +8,7 @@ import pytest
 
 from ingest.errors import ProcsearchError
 from search.searcher import Searcher
-from search.thesaurus import THESAURUS_DIR, Entry, Thesaurus, load_thesaurus, thesaurus_files, words_of
+from search.thesaurus import THESAURUS_DIR, Entry, Thesaurus, load_thesaurus, thesaurus_files, key_of, words_of
 from search_fixtures import bundled_index, codes, searcher  # noqa: F401  (fixtures)
 
 
@@ -51,8 +51,8 @@ def test_file_format_one_way_groups_comments(tmp_path: Path) -> None:
     assert targets(th.phrases[("gizmo",)]) == {"widget", "gadget thing"}
     assert ("widget",) not in th.phrases  # one way only
     assert targets(th.phrases[("sprocket",)]) == targets(th.phrases[("cog",)]) == {"toothed wheel"}
-    assert targets(th.phrases[("flurb",)]) == {"blorft", "zindle"}
-    assert targets(th.phrases[("zindle",)]) == {"flurb", "blorft"}
+    assert targets(th.phrases[key_of("flurb")]) == {"blorft", "zindle"}
+    assert targets(th.phrases[key_of("zindle")]) == {"flurb", "blorft"}
     assert all(e.kind == "synonym" for e in th.phrases[("gizmo",)])
     assert all(0 < e.weight < 1 for entries in th.phrases.values() for e in entries)
 
@@ -155,7 +155,7 @@ def test_word_parts_of_a_plain_word_are_empty(bundled: Thesaurus) -> None:
 ])
 def test_unseen_compound_is_split_and_finds_the_page(searcher: Searcher, bundled: Thesaurus, word: str,
                                                       parts: set[str], expected: str) -> None:
-    assert words_of(word) not in bundled.phrases  # listed nowhere: only the splitter knows it
+    assert key_of(word) not in bundled.phrases  # listed nowhere: only the splitter knows it
     assert parts <= part_targets(bundled, word)
     results = searcher.search(word)
     assert {e.kind for e in results.expansions} == {"word part"}
