@@ -18,7 +18,6 @@ from dataclasses import asdict
 import click
 
 from index import build_index, default_index_dir, index_stats, update_index
-from index.store import has_index
 from ingest import ProcsearchError, ingest_corpus
 
 from .searcher import Results, Searcher, ensure_bundled_index
