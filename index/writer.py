@@ -323,7 +323,8 @@ def update_index(corpus: list[str] | None, index_dir: str, workers: int | None =
                 fresh[path] = replace(entry, mtime_ns=st.st_mtime_ns, size=st.st_size)
             else:
                 to_parse.append(path)
-        report.removed = sum(1 for p in old if p not in set(pages)) if old else 0
+        present = set(pages)
+        report.removed = sum(1 for p in old if p not in present)
         new_paths = set(to_parse)
         report.added = sum(1 for p in to_parse if p not in old)
         report.changed = len(to_parse) - report.added

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from index.analysis import analyze
+from index.analysis import analyze, fold
 from index.schema import LABEL_TO_FIELD
 from ingest.record import ProcedureRecord
 
@@ -70,9 +70,17 @@ def make_snippets(record: ProcedureRecord, highlight: set[str], boosts: dict[str
     """(snippets, matched section names) for one record and the query's highlight terms."""
     scored = []
     matched_sections = []
+    # Stems start like the words they come from (mostly), so a section containing none of their
+    # first letters cannot match and is not analysed at all.
+    probes = {t[:4] for t in highlight if t}
     for label, text in record.sections:
         key = LABEL_TO_FIELD.get(label, "other")
         if only_sections and key not in only_sections:
+            continue
+        lowered = text.lower()
+        if not lowered.isascii():
+            lowered = fold(lowered)
+        if not any(p in lowered for p in probes):
             continue
         spans = [(p.start, p.end, p.term) for p in analyze(text) if p.term in highlight]
         if not spans:
