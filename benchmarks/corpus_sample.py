@@ -18,7 +18,9 @@ from pathlib import Path
 
 from ingest import find_pages
 
-DATA_DIR = Path(os.environ.get("PROCSEARCH_BENCH_DATA", "/work/shared/data/pcs"))
+# The benchmark data sits beside the repository, in ../shared/data/pcs.
+DATA_DIR = Path(os.environ.get("PROCSEARCH_BENCH_DATA",
+                               Path(__file__).resolve().parents[2] / "shared" / "data" / "pcs"))
 DEFAULT_TARBALL = DATA_DIR / "pages-a.tar.gz"
 DEFAULT_QUERIES = DATA_DIR / "queries-dev.jsonl"
 DEFAULT_CACHE = Path(os.environ.get("PROCSEARCH_BENCH_CACHE", Path.home() / ".cache" / "procsearch-bench"))

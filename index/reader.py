@@ -40,7 +40,7 @@ def _open_once(index_dir: str) -> tuple[str, Index]:
         raise IndexVersionError(index_dir, meta.schema_version, SCHEMA_VERSION)
     try:
         ix = whoosh_index.open_dir(gen, indexname=store.INDEX_NAME, readonly=True)
-        ix.doc_count()  # touches the table of contents and segment list
+        ix._read_toc()  # validates the table of contents without opening every segment
     except EmptyIndexError:
         raise IndexCorruptError(index_dir, "no table of contents in the live generation") from None
     except Exception as exc:  # Whoosh raises many types for damaged files

@@ -149,7 +149,8 @@ def read_meta(gen: str) -> IndexMeta:
 
 
 def write_manifest(gen: str, entries: dict[str, ManifestEntry]) -> None:
-    rows = [list(asdict(e).values()) for e in sorted(entries.values(), key=lambda e: e.path)]
+    # vars() rather than asdict(): asdict deep-copies every field and dominates a small update.
+    rows = [list(vars(e).values()) for e in sorted(entries.values(), key=lambda e: e.path)]
     write_atomic(os.path.join(gen, MANIFEST), json.dumps({"fields": list(ManifestEntry.__annotations__),
                                                           "rows": rows}, separators=(",", ":")))
 

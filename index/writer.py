@@ -329,6 +329,10 @@ def update_index(corpus: list[str] | None, index_dir: str, workers: int | None =
         report.added = sum(1 for p in to_parse if p not in old)
         report.changed = len(to_parse) - report.added
         report.unchanged = len(fresh)
+        if not to_parse and not report.removed:  # nothing moved: no parsing, no new generation
+            report.indexed = sum(1 for e in old.values() if e.status == "indexed")
+            report.seconds = time.perf_counter() - started
+            return report
         _parse_into(to_parse, fresh, parsed, report, workers, progress)
         entries, _, duplicates = _apply_duplicates(fresh)
         report.duplicates = duplicates

@@ -78,7 +78,7 @@ def find_pages(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[str], list
                     if name.startswith((".", "__")):
                         continue
                     full = os.path.join(dirpath, name)
-                    (pages if Path(name).suffix.lower() in PAGE_SUFFIXES else ignored).append(full)
+                    (pages if os.path.splitext(name)[1].lower() in PAGE_SUFFIXES else ignored).append(full)
         elif os.path.exists(entry):
             pages.append(entry)
         else:

@@ -7,8 +7,6 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from bs4 import UnicodeDammit
-
 from .blocks import assemble
 from .errors import PageError
 from .html_page import html_blocks
@@ -35,6 +33,8 @@ def decode(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    from bs4 import UnicodeDammit  # imported here: most pages are UTF-8 and never need it
+
     dammit = UnicodeDammit(data, ["windows-1252", "latin-1"], is_html=data.lstrip()[:1] == b"<")
     if dammit.unicode_markup is not None:
         return dammit.unicode_markup

@@ -17,8 +17,8 @@ from dataclasses import asdict
 
 import click
 
-from index import build_index, default_index_dir, index_stats, update_index
-from ingest import ProcsearchError, ingest_corpus
+from index import default_index_dir
+from ingest import ProcsearchError
 
 from .searcher import Results, Searcher, ensure_bundled_index
 
@@ -81,6 +81,8 @@ def cli() -> None:
 @quiet_option
 def ingest(corpus: tuple[str, ...], out: str | None, strict: bool, quiet: bool) -> None:
     """Parse CORPUS (directories or files) into records and report every problem."""
+    from ingest import ingest_corpus
+
     progress, finish = _progress(quiet, "parsing")
     records, report = ingest_corpus(list(corpus), progress=progress)
     finish()
@@ -103,6 +105,7 @@ def index_group() -> None:
 
 def _write_command(action: str, corpus: tuple[str, ...], index_dir: str | None, quiet: bool, workers: int | None) -> None:
     from corpus import corpus_dir
+    from index import build_index, update_index
 
     paths = list(corpus) or ([str(corpus_dir())] if action == "build" else [])
     target = index_dir or default_index_dir(list(corpus) or None)
@@ -144,6 +147,8 @@ def index_update(corpus: tuple[str, ...], index_dir: str | None, quiet: bool, wo
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def index_stats_command(index_dir: str | None, fmt: str) -> None:
     """Documents per code system, corpus, build and update times, schema version, size on disk."""
+    from index import index_stats
+
     target = index_dir or default_index_dir()
     stats = index_stats(target)
     if fmt == "json":

@@ -6,19 +6,23 @@ synonym group. Expansion happens at query time only, so editing a file needs no 
 
 from __future__ import annotations
 
+import hashlib
 import os
+import pickle
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from index.analysis import fold, stem_word
+from index.location import data_home
 
 from ingest.errors import ProcsearchError
 
 THESAURUS_DIR = Path(__file__).with_name("thesaurus")
 THESAURUS_ENV = "PROCSEARCH_THESAURUS"
 MAX_PHRASE_WORDS = 5
+CACHE_FORMAT = 1  # bump when Thesaurus's attributes change
 STEM_KIND = "word stem"  # an unknown front of a compound, matched as a prefix of indexed words
 
 # How much an expansion counts against a word the user typed (1.0).
@@ -226,7 +230,27 @@ def thesaurus_files(extra: list[str] | None = None) -> list[Path]:
 
 @lru_cache(maxsize=8)
 def _load_cached(files: tuple[Path, ...], mtimes: tuple[float, ...]) -> Thesaurus:
-    return Thesaurus(list(files))
+    """Parsed once per set of file versions; the parse is kept on disk so a cold command-line
+    query does not re-read thousands of lines."""
+    key = hashlib.sha1(repr((files, mtimes, CACHE_FORMAT)).encode()).hexdigest()[:16]
+    cache = data_home() / "cache" / f"thesaurus-{key}.pickle"
+    try:
+        with open(cache, "rb") as fh:
+            loaded = pickle.load(fh)
+        if isinstance(loaded, Thesaurus):
+            return loaded
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        pass
+    thesaurus = Thesaurus(list(files))
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(f".tmp-{os.getpid()}")
+        with open(tmp, "wb") as fh:
+            pickle.dump(thesaurus, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, cache)
+    except OSError:
+        pass  # a read-only home only costs the parse
+    return thesaurus
 
 
 def load_thesaurus(extra: list[str] | None = None) -> Thesaurus:

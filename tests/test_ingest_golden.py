@@ -19,7 +19,7 @@ from ingest.sections import SECTIONS
 from search.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED = Path("/work/shared/reference/seed-page.txt")
+SEED = Path(__file__).resolve().parents[2] / "shared" / "reference" / "seed-page.txt"  # beside the repo
 ALL13 = [label for _, label in SECTIONS]
 PAGES = Path(__file__).resolve().parent / "pages"
 
