@@ -7,6 +7,7 @@ import os
 
 from whoosh import index as whoosh_index
 from whoosh.index import EmptyIndexError, Index
+from whoosh.reading import IndexReader
 
 from . import store
 from .errors import IndexCorruptError, IndexMissingError, IndexVersionError
@@ -16,7 +17,14 @@ log = logging.getLogger(__name__)
 
 
 def open_live(index_dir: str, attempts: int = 5) -> tuple[str, Index]:
-    """(generation path, Whoosh index) of the live generation; refuses other schema versions.
+    """(generation path, Whoosh index) of the live generation, every segment checked."""
+    gen, ix, reader = open_reader(index_dir, attempts)
+    reader.close()
+    return gen, ix
+
+
+def open_reader(index_dir: str, attempts: int = 5) -> tuple[str, Index, IndexReader]:
+    """(generation, Whoosh index, open reader) of the live generation; refuses other schema versions.
 
     A writer may publish (and prune) generations between our reading CURRENT and opening the
     files it names; then CURRENT has moved on and we simply open the new one.
@@ -31,7 +39,7 @@ def open_live(index_dir: str, attempts: int = 5) -> tuple[str, Index]:
     raise AssertionError("unreachable")
 
 
-def _open_once(index_dir: str) -> tuple[str, Index]:
+def _open_once(index_dir: str) -> tuple[str, Index, IndexReader]:
     if not os.path.isdir(index_dir):
         raise IndexMissingError(index_dir)
     gen = store.current_generation(index_dir)
@@ -40,12 +48,12 @@ def _open_once(index_dir: str) -> tuple[str, Index]:
         raise IndexVersionError(index_dir, meta.schema_version, SCHEMA_VERSION)
     try:
         ix = whoosh_index.open_dir(gen, indexname=store.INDEX_NAME, readonly=True)
-        ix._read_toc()  # validates the table of contents without opening every segment
+        reader = ix.reader()  # opens every segment: damage shows here, not in the first query
     except EmptyIndexError:
         raise IndexCorruptError(index_dir, "no table of contents in the live generation") from None
     except Exception as exc:  # Whoosh raises many types for damaged files
         raise IndexCorruptError(index_dir, f"{type(exc).__name__}: {exc}") from None
-    return gen, ix
+    return gen, ix, reader
 
 
 def generation_token(index_dir: str) -> str:

@@ -14,8 +14,10 @@ from types import TracebackType
 
 from whoosh import query as wq
 from whoosh import scoring
+from whoosh import searching as whoosh_searching
 
-from index import default_fields, expansion_fields, field_boosts, open_live
+from index import default_fields, expansion_fields, field_boosts
+from index.reader import open_reader
 from index import store
 from index.errors import IndexMissingError
 from index.location import default_index_dir
@@ -105,10 +107,10 @@ class Searcher:
     # -- opening and refreshing ---------------------------------------------------------------
 
     def _open(self) -> None:
-        gen, ix = open_live(self.index_dir)
+        gen, ix, reader = open_reader(self.index_dir)
         self._token = generation_token(self.index_dir)
         old = self._searcher
-        self._searcher = ix.searcher(weighting=scoring.BM25F())
+        self._searcher = whoosh_searching.Searcher(reader, weighting=scoring.BM25F(), fromindex=ix)
         self._thesaurus: Thesaurus = load_thesaurus(self._thesaurus_files)
         vocab = dict(store.read_vocab(gen))
         for word in self._thesaurus.vocabulary():
