@@ -91,8 +91,8 @@ class _Segment:
             self._lengths[fieldname] = raw
         return raw
 
-    def postings(self, fieldname: str, term: bytes):
-        """(local docnum, term frequency) pairs, a whole block at a time where Whoosh allows."""
+    def blocks(self, fieldname: str, term: bytes):
+        """(local docnums, term frequencies) of a posting list, a whole Whoosh block at a time."""
         try:
             m = self.reader.postings(fieldname, term)
         except TermNotFound:
@@ -101,14 +101,22 @@ class _Segment:
             while not m._atend:
                 m._read_ids()
                 m._read_weights()
-                yield from zip(m._ids, m._weights)
+                yield m._ids, m._weights
                 if m._lastblock:
                     break
                 m._next_block()
-        else:
+        else:  # postings Whoosh keeps inline in the term dictionary
+            ids, tfs = [], []
             while m.is_active():
-                yield m.id(), m.weight()
+                ids.append(m.id())
+                tfs.append(m.weight())
                 m.next()
+            yield ids, tfs
+
+    def postings(self, fieldname: str, term: bytes):
+        """(local docnum, term frequency) pairs."""
+        for ids, tfs in self.blocks(fieldname, term):
+            yield from zip(ids, tfs)
 
 
 class Engine:
@@ -170,11 +178,12 @@ class Engine:
             lengths = seg.lengths(fieldname)
             offset = seg.offset
             deleted = seg.deleted
-            for doc, tf in seg.postings(fieldname, tb):
-                if deleted and doc in deleted:
-                    continue
-                d = doc + offset
-                out[d] = get(d, 0.0) + factor * tf / (tf + norms[lengths[doc]])
+            for ids, tfs in seg.blocks(fieldname, tb):
+                for doc, tf in zip(ids, tfs):
+                    if deleted and doc in deleted:
+                        continue
+                    d = doc + offset
+                    out[d] = get(d, 0.0) + factor * tf / (tf + norms[lengths[doc]])
 
     def docs_in_systems(self, systems: list[str]) -> set[int]:
         """Pages of the given code systems (for --system filters)."""
