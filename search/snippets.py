@@ -70,9 +70,9 @@ def make_snippets(record: ProcedureRecord, highlight: set[str], boosts: dict[str
     """(snippets, matched section names) for one record and the query's highlight terms."""
     scored = []
     matched_sections = []
-    # Stems start like the words they come from (mostly), so a section containing none of their
-    # first letters cannot match and is not analysed at all.
-    probes = {t[:4] for t in highlight if t}
+    # Porter stems keep the first letters of their words, so a section containing none of the
+    # stems' first three letters cannot match and is not analysed at all.
+    probes = {t[:3] for t in highlight if t}
     for label, text in record.sections:
         key = LABEL_TO_FIELD.get(label, "other")
         if only_sections and key not in only_sections:
@@ -80,6 +80,7 @@ def make_snippets(record: ProcedureRecord, highlight: set[str], boosts: dict[str
         lowered = text.lower()
         if not lowered.isascii():
             lowered = fold(lowered)
+        lowered = lowered.replace(".", "").replace("-", "")  # codes (E11.9) and joined words
         if not any(p in lowered for p in probes):
             continue
         spans = [(p.start, p.end, p.term) for p in analyze(text) if p.term in highlight]
