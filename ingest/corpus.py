@@ -6,7 +6,6 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 
 from .errors import PageError, ProcsearchError
 from .page import PAGE_SUFFIXES, ParsedPage, parse_page

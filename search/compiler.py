@@ -15,7 +15,6 @@ from whoosh import query as wq
 from whoosh.reading import IndexReader
 
 from index.analysis import fold, terms
-from index.schema import HEADER_FIELDS
 
 from .engine import CODE_BOOST, PHRASE_BOOST, SIMILAR_BOOST, Alt, Concept, Plan
 from .parse import Bool, Code, CodePrefix, CodeRange, Not, ParsedQuery, Phrase, Seq, Word
@@ -341,4 +340,4 @@ def _or(queries: list[wq.Query]) -> wq.Query | None:
     return queries[0] if len(queries) == 1 else wq.Or(queries)
 
 
-__all__ = ["Compiled", "Compiler", "Expansion", "HEADER_FIELDS", "Settings"]
+__all__ = ["Compiled", "Compiler", "Expansion", "Settings"]

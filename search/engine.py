@@ -57,11 +57,10 @@ class Plan:
     phrase: tuple[str, ...] = ()  # typed words' terms, for the header phrase bonus
 
 
-@dataclass
+@dataclass(frozen=True)
 class Scored:
     docnum: int
     score: float
-    fields: dict[str, float]
 
 
 class _Segment:
@@ -299,7 +298,7 @@ class Engine:
                         total += bonus
                         break
             coverage = min(1.0, hits / n_parts) if n_parts else 1.0
-            results.append(Scored(d, total * (COORD_BASE + coverage), {}))
+            results.append(Scored(d, total * (COORD_BASE + coverage)))
         results.sort(key=lambda r: (-r.score, r.docnum))
         return results, len(pool)
 
