@@ -19,7 +19,7 @@ from index.analysis import fold, terms
 from .engine import CODE_BOOST, PHRASE_BOOST, SIMILAR_BOOST, Alt, Concept, Plan
 from .parse import Bool, Code, CodePrefix, CodeRange, Not, ParsedQuery, Phrase, Seq, Word
 from .spelling import Speller
-from .thesaurus import STEM_KIND, Entry, Thesaurus, key_of
+from .thesaurus import STEM_KIND, Entry, Thesaurus, key_of, split_axes
 
 # Function words, and the filler of code-set descriptions ("Other ... not otherwise specified"),
 # dropped from free text; still searchable inside quotes or with a field scope.
@@ -157,9 +157,14 @@ class Compiler:
             if not span and not entries:
                 i = end
                 continue
-            concept = self.concept(span or words[i:end], entries, None)
+            plain, axes = split_axes(self.with_variants(entries))
+            concept = self.concept(span or words[i:end], plain, None)
             if concept:
                 concepts.append(concept)
+            for group in axes:
+                part = self.concept([], group, None, typed=False)
+                if part:
+                    concepts.append(part)
             if end == i + 1 and self.thesaurus:
                 for group in self.thesaurus.word_parts(words[i]):
                     part = self.concept([], group, None, typed=False)
@@ -198,11 +203,7 @@ class Compiler:
             return None
         exp_fields = tuple(f for f in use_fields if f in self.expansion_fields) or use_fields
         seen = {typed_terms}
-        entries = list(entries or [])
-        if self.thesaurus:  # a spelling variant brings its own expansions: oesophagus is esophagus
-            for entry in [e for e in entries if e.kind == "spelling"]:
-                entries.extend(e for e in self.thesaurus.phrases.get(key_of(entry.target), ()) if e not in entries)
-        entries = [x for e in entries for x in (self.stem_entries(e) if e.kind == STEM_KIND else [e])]
+        entries = [x for e in entries or [] for x in (self.stem_entries(e) if e.kind == STEM_KIND else [e])]
         for entry in entries:
             alt_terms = tuple(terms(entry.target))
             if alt_terms and alt_terms not in seen:
@@ -217,6 +218,14 @@ class Compiler:
         self.out.highlight.update(all_terms)
         self.out.concepts.append(all_terms)
         return Concept(alts)
+
+    def with_variants(self, entries: list[Entry]) -> list[Entry]:
+        """The entries plus those of their spelling variants: oesophagus expands as esophagus does."""
+        entries = list(entries)
+        if self.thesaurus:
+            for entry in [e for e in entries if e.kind == "spelling"]:
+                entries.extend(e for e in self.thesaurus.phrases.get(key_of(entry.target), ()) if e not in entries)
+        return entries
 
     def stem_entries(self, entry: Entry) -> list[Entry]:
         """Indexed title words that begin with an unknown word stem, most frequent first."""

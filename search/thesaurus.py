@@ -22,7 +22,7 @@ from ingest.errors import ProcsearchError
 THESAURUS_DIR = Path(__file__).with_name("thesaurus")
 THESAURUS_ENV = "PROCSEARCH_THESAURUS"
 MAX_PHRASE_WORDS = 5
-CACHE_FORMAT = 1  # bump when Thesaurus's attributes change
+CACHE_FORMAT = 2  # bump when Thesaurus's attributes change
 STEM_KIND = "word stem"  # an unknown front of a compound, matched as a prefix of indexed words
 
 # How much an expansion counts against a word the user typed (1.0).
@@ -36,6 +36,17 @@ tap cap lap arm leg hip toe ear eye lip jaw rib gum aid age
 """.split())
 _WORD = re.compile(r"[^\W_]+(?:[-'&/][^\W_]+)*")
 
+# The axes of an ICD-10-PCS description. An entry whose alternatives fall on several axes
+# ("right hemicolectomy = resection | right large intestine") names a procedure by all of them
+# at once, so each axis becomes a concept of its own; alternatives on one axis stay alternatives.
+ROOT_OPERATIONS = frozenset("""alteration bypass change control creation destruction detachment dilation
+division drainage excision extirpation extraction fragmentation fusion insertion inspection map
+occlusion reattachment release removal repair replacement reposition resection restriction revision
+supplement transfer transplantation introduction irrigation measurement monitoring""".split())
+APPROACHES = frozenset(["open", "percutaneous", "percutaneous endoscopic", "external", "endoscopic",
+                        "via natural or artificial opening", "via natural or artificial opening endoscopic"])
+QUALIFIERS = frozenset(["diagnostic"])
+
 
 @dataclass(frozen=True)
 class Entry:
@@ -46,6 +57,19 @@ class Entry:
     weight: float
     kind: str
     term: str = ""  # the left-hand term as written (folded); keys are stemmed and may collide
+    axis: str = ""  # set when the entry's alternatives span several axes (see ROOT_OPERATIONS)
+
+
+def axis_of(alt: str) -> str:
+    """Which axis of a procedure description an alternative names."""
+    text = " ".join(words_of(alt))
+    if text in ROOT_OPERATIONS:
+        return "operation"
+    if text in APPROACHES:
+        return "approach"
+    if text in QUALIFIERS:
+        return "qualifier"
+    return "object"
 
 
 def words_of(text: str) -> tuple[str, ...]:
@@ -113,17 +137,18 @@ class Thesaurus:
         if not key:
             return
         self._words.update(words_of(term))
-        base = WEIGHTS[kind]
-        weight = base if len(alts) == 1 else max(base / 2, base / len(alts) ** 0.5)
         is_abbreviation = kind == "abbreviation" or (term.isupper() and len(key) == 1)
         if is_abbreviation:
             self.abbreviations.add(key)
+        alts = [a for a in alts if key_of(a) != key]
+        axes = [axis_of(a) for a in alts] if kind == "synonym" and not is_abbreviation else []
+        split = len(set(axes)) > 1
         bucket = self.phrases.setdefault(key, [])
-        for alt in alts:
-            if key_of(alt) != key:
-                self._words.update(words_of(alt))
-                bucket.append(Entry(key, alt, weight, "abbreviation" if is_abbreviation else kind,
-                                    " ".join(words_of(term))))
+        for i, alt in enumerate(alts):
+            self._words.update(words_of(alt))
+            n = axes.count(axes[i]) if split else len(alts)
+            bucket.append(Entry(key, alt, _weight(WEIGHTS[kind], n), "abbreviation" if is_abbreviation else kind,
+                                " ".join(words_of(term)), axes[i] if split else ""))
 
     def lookup(self, words: list[str], original: list[str]) -> list[tuple[int, int, list[Entry]]]:
         """(start, end, entries) for the longest thesaurus phrases in a word sequence."""
@@ -156,6 +181,21 @@ class Thesaurus:
     def vocabulary(self) -> set[str]:
         """Every single word the thesaurus knows: typo corrections may land on them too."""
         return {w for w in self._words if w.isalpha() and len(w) >= 3}
+
+
+def _weight(base: float, alternatives: int) -> float:
+    """One of several alternatives counts for less than a sole expansion, but never under half."""
+    return base if alternatives == 1 else max(base / 2, base / alternatives ** 0.5)
+
+
+def split_axes(entries: list[Entry]) -> tuple[list[Entry], list[list[Entry]]]:
+    """(entries that are alternatives of the typed words, one group per axis of the others)."""
+    plain = [e for e in entries if not e.axis]
+    groups: dict[str, list[Entry]] = {}
+    for e in entries:
+        if e.axis:
+            groups.setdefault(e.axis, []).append(e)
+    return plain, list(groups.values())
 
 
 def _abbreviation_ok(original: str) -> bool:
