@@ -314,7 +314,7 @@ class Compiler:
     def whoosh_concept(self, concept: Concept) -> wq.Query:
         alts = []
         for alt in concept.alts:
-            per_term = alt.weight / len(alt.terms) ** 0.5
+            per_term = alt.per_term
             alts.append(_or([self.term_any_field(t, per_term, alt.fields) for t in alt.terms]))
         return alts[0] if len(alts) == 1 else wq.DisjunctionMax(alts)
 

@@ -33,6 +33,9 @@ SIMILAR_BOOST = 20.0
 COORD_BASE = 0.2  # final score = score * (COORD_BASE + share of query concepts matched)
 
 
+PHRASE_SPREAD = 0.5  # an n-word alternative weighs weight / n ** PHRASE_SPREAD per word
+
+
 @dataclass(frozen=True)
 class Alt:
     """One way of saying a concept: its index terms, weight against typed words, and fields."""
@@ -40,6 +43,12 @@ class Alt:
     terms: tuple[str, ...]
     weight: float
     fields: tuple[str, ...]
+
+    @property
+    def per_term(self) -> float:
+        """Each word's share: a page with all n words scores more than one with a few, but a
+        long alternative does not outweigh a typed word by its length alone."""
+        return self.weight / len(self.terms) ** PHRASE_SPREAD
 
 
 @dataclass
@@ -207,7 +216,7 @@ class Engine:
             alt_scores, alt_common = [], []
             for alt in concept.alts:
                 scores: dict[int, float] = {}
-                per_term = alt.weight / len(alt.terms) ** 0.5
+                per_term = alt.per_term
                 deferred = []
                 for term in alt.terms:
                     if self.df(term, alt.fields) > self.common_df and rescore_fields & set(alt.fields):
@@ -262,7 +271,7 @@ class Engine:
         n_parts = len(plan.concepts) + len(plan.codes)
         needs_header = bool(deferred_terms) or len(plan.phrase) >= 2
         # Per concept and alternative: its rare scores, and its common (term, field, factor) triples.
-        rescoring = [[(rare[ci][ai], [(t, f, self.idf(f, t) * alt.weight / len(alt.terms) ** 0.5
+        rescoring = [[(rare[ci][ai], [(t, f, self.idf(f, t) * alt.per_term
                                        * self.boosts.get(f, 1.0) * (K1 + 1))
                                       for t in common[ci][ai] for f in alt.fields if f in rescore_fields])
                       for ai, alt in enumerate(concept.alts)]
@@ -317,7 +326,7 @@ class Engine:
     def explain(self, plan: Plan, docnums: list[int]) -> dict[int, dict[str, float]]:
         """Per-field BM25 of every query term on the given pages (before concept max and coverage)."""
         out: dict[int, dict[str, float]] = {d: defaultdict(float) for d in docnums}
-        terms = {(t, f, alt.weight / len(alt.terms) ** 0.5)
+        terms = {(t, f, alt.per_term)
                  for c in plan.concepts for alt in c.alts for t in alt.terms for f in alt.fields}
         for term, f, w in terms:
             scores: dict[int, float] = {}

@@ -22,7 +22,7 @@ from ingest.errors import ProcsearchError
 THESAURUS_DIR = Path(__file__).with_name("thesaurus")
 THESAURUS_ENV = "PROCSEARCH_THESAURUS"
 MAX_PHRASE_WORDS = 5
-CACHE_FORMAT = 2  # bump when Thesaurus's attributes change
+CACHE_FORMAT = 3  # bump when Thesaurus's attributes change
 STEM_KIND = "word stem"  # an unknown front of a compound, matched as a prefix of indexed words
 
 # How much an expansion counts against a word the user typed (1.0).
@@ -87,6 +87,9 @@ class Thesaurus:
 
     def __init__(self, files: list[Path]) -> None:
         self.phrases: dict[tuple[str, ...], list[Entry]] = {}
+        # Multi-word terms by their words in sorted order: code sets invert their wording
+        # ("amputation, above knee" is an above knee amputation).
+        self.unordered: dict[tuple[str, ...], tuple[str, ...]] = {}
         self.abbreviations: set[tuple[str, ...]] = set()
         self.prefixes: dict[str, tuple[str, ...]] = {}
         self.suffixes: dict[str, tuple[str, ...]] = {}
@@ -144,6 +147,8 @@ class Thesaurus:
         axes = [axis_of(a) for a in alts] if kind == "synonym" and not is_abbreviation else []
         split = len(set(axes)) > 1
         bucket = self.phrases.setdefault(key, [])
+        if len(key) > 1:
+            self.unordered.setdefault(tuple(sorted(key)), key)
         for i, alt in enumerate(alts):
             self._words.update(words_of(alt))
             n = axes.count(axes[i]) if split else len(alts)
@@ -158,6 +163,8 @@ class Thesaurus:
             for n in range(min(MAX_PHRASE_WORDS, len(words) - i), 0, -1):
                 key = tuple(words[i:i + n])
                 entries = self.phrases.get(key)
+                if not entries and n > 1:
+                    entries = self.phrases.get(self.unordered.get(tuple(sorted(key)), ()))
                 if not entries:
                     continue
                 if key in self.abbreviations and n == 1 and not _abbreviation_ok(original[i]):
