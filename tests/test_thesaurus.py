@@ -8,7 +8,8 @@ import pytest
 
 from ingest.errors import ProcsearchError
 from search.searcher import Searcher
-from search.thesaurus import THESAURUS_DIR, Entry, Thesaurus, load_thesaurus, thesaurus_files, key_of, words_of
+from search.thesaurus import (THESAURUS_DIR, Entry, Thesaurus, key_of, load_thesaurus, split_axes, thesaurus_files,
+                              words_of)
 from search_fixtures import bundled_index, codes, searcher  # noqa: F401  (fixtures)
 
 
@@ -55,6 +56,40 @@ def test_file_format_one_way_groups_comments(tmp_path: Path) -> None:
     assert targets(th.phrases[key_of("zindle")]) == {"flurb", "blorft"}
     assert all(e.kind == "synonym" for e in th.phrases[("gizmo",)])
     assert all(0 < e.weight < 1 for entries in th.phrases.values() for e in entries)
+
+
+def test_alternatives_on_several_axes_are_split_per_axis(tmp_path: Path) -> None:
+    th = Thesaurus([write(tmp_path / "synonyms.txt", "\n".join([
+        "gizmoectomy = resection | gallbladder | bile duct | percutaneous endoscopic",
+        "whatsit = resection | excision",
+    ]))])
+    plain, groups = split_axes(th.phrases[("gizmoectomi",)])
+    assert plain == []
+    assert [targets(g) for g in groups] == [{"resection"}, {"gallbladder", "bile duct"}, {"percutaneous endoscopic"}]
+    sole, shared = groups[0][0].weight, groups[1][0].weight
+    assert sole > shared > 0  # one of two alternatives on an axis weighs less than a sole one
+    plain, groups = split_axes(th.phrases[("whatsit",)])
+    assert targets(plain) == {"resection", "excision"} and groups == []
+
+
+def test_axis_split_ranks_the_page_naming_every_axis(tmp_path: Path, bundled_index: str,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    # As alternatives of one concept, the best single one counts and the CPT knee arthroplasty
+    # page wins; split per axis, the page naming the operation, the body part and the approach does.
+    mine = write(tmp_path / "synonyms.txt", "zorbplasty = replacement | knee | open\n")
+    monkeypatch.setenv("PROCSEARCH_THESAURUS", str(mine))
+    with Searcher.open(bundled_index) as s:
+        results = s.search("zorbplasty")
+        assert codes(results)[:2] == ["0SRC0J9", "27447"]
+        assert {"replacement", "knee", "open"} <= {e.target for e in results.expansions}
+
+
+def test_multi_word_terms_match_in_any_order(tmp_path: Path) -> None:
+    th = Thesaurus([write(tmp_path / "synonyms.txt", "above knee amputation = detachment | upper leg\n")])
+    keys = [key_of(w)[0] for w in ["amputation", "above", "knee"]]
+    [(start, end, entries)] = th.lookup(keys, ["amputation", "above", "knee"])
+    assert (start, end) == (0, 3) and targets(entries) == {"detachment", "upper leg"}
+    assert th.lookup([key_of(w)[0] for w in ["knee", "pain"]], ["knee", "pain"]) == []
 
 
 def test_kinds_follow_the_file_name_and_capitals(tmp_path: Path) -> None:
