@@ -142,7 +142,7 @@ class Engine:
         self.reader = reader
         self._norms: dict[str, list[float]] = {}
         self._idf: dict[tuple[str, str], float] = {}
-        self._df: dict[str, int] = {}
+        self._df: dict[tuple[str, tuple[str, ...]], int] = {}
 
     # -- statistics -----------------------------------------------------------------------------
 
@@ -165,10 +165,13 @@ class Engine:
         return value
 
     def df(self, term: str, fields: tuple[str, ...]) -> int:
-        value = self._df.get(term)
+        """Pages with the term in the likeliest of the fields (cached per term and fields, so a
+        section-scoped query does not change what later queries count as common)."""
+        key = (term, fields)
+        value = self._df.get(key)
         if value is None:
             value = max((self.reader.doc_frequency(f, term) for f in fields), default=0)
-            self._df[term] = value
+            self._df[key] = value
         return value
 
     # -- scoring --------------------------------------------------------------------------------
@@ -249,8 +252,9 @@ class Engine:
             if any(rare[ci]):
                 continue
             weights = {t: alt.weight for alt, ts in zip(plan.concepts[ci].alts, alts) for t in ts}
-            ranked = sorted(weights, key=lambda t: self._df.get(t, 0))
-            if not ranked or self._df.get(ranked[0], 0) > self.n * CANDIDATE_DF_MAX:
+            dfs = {t: self.df(t, alt.fields) for alt, ts in zip(plan.concepts[ci].alts, alts) for t in ts}
+            ranked = sorted(weights, key=dfs.__getitem__)
+            if not ranked or dfs[ranked[0]] > self.n * CANDIDATE_DF_MAX:
                 continue
             best: dict[int, float] = {}
             for term in ranked[:FALLBACK_TERMS]:

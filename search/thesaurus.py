@@ -233,6 +233,23 @@ def _split_compound(th: Thesaurus, word: str) -> list[list[Entry]]:
                 return []  # only the longest matching ending counts
             groups.append(_group(source, th.suffixes[suffix]))
             return groups
+    return _split_adjective(th, word, source)
+
+
+_ADJECTIVE_ENDINGS = ("eal", "ial", "al", "ic", "ar")
+# Position prefixes of word_parts.txt: "around", "behind" name no page's body part.
+_POSITION_ROOTS = frozenset("intra inter peri para retro supra sub infra epi hypo extra endo".split())
+
+
+def _split_adjective(th: Thesaurus, word: str, source: tuple[str, ...]) -> list[list[Entry]]:
+    """Roots of an adjective made of two or more of them: a rectovaginal fistula involves the
+    rectum AND the vagina, a perirenal abscess the kidney. A one-root adjective (renal) is left
+    to the synonym files."""
+    for ending in _ADJECTIVE_ENDINGS:
+        if word.endswith(ending) and len(word) - len(ending) >= 6:
+            roots = _split_roots(th, word[: -len(ending)])
+            if roots and len(roots) >= 2:
+                return [_group(source, th.prefixes[root]) for root in roots if root not in _POSITION_ROOTS]
     return []
 
 
@@ -279,7 +296,8 @@ def thesaurus_files(extra: list[str] | None = None) -> list[Path]:
 def _load_cached(files: tuple[Path, ...], mtimes: tuple[float, ...]) -> Thesaurus:
     """Parsed once per set of file versions; the parse is kept on disk so a cold command-line
     query does not re-read thousands of lines."""
-    key = hashlib.sha1(repr((files, mtimes, CACHE_FORMAT)).encode()).hexdigest()[:16]
+    code = Path(__file__).stat().st_mtime  # a new version of this parser invalidates the cache
+    key = hashlib.sha1(repr((files, mtimes, CACHE_FORMAT, code)).encode()).hexdigest()[:16]
     cache = data_home() / "cache" / f"thesaurus-{key}.pickle"
     try:
         with open(cache, "rb") as fh:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,12 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # the packages live at the repo root
     sys.path.insert(0, str(ROOT))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Session-scoped fixtures are set up before the per-test home below: give them a temp home too."""
+    os.environ["PROCSEARCH_HOME"] = tempfile.mkdtemp(prefix="procsearch-session-home-")
+    os.environ.pop("PROCSEARCH_INDEX", None)
 
 
 @pytest.fixture(autouse=True)

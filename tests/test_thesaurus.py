@@ -177,6 +177,16 @@ def test_word_parts_of_cholecystectomy(bundled: Thesaurus) -> None:
     assert "gallbladder" in found and found & {"excision", "resection"}
 
 
+@pytest.mark.parametrize("word, parts", [
+    ("rectovaginal", [{"rectum"}, {"vagina"}]),
+    ("gastroesophageal", [{"stomach"}, {"esophagus"}]),
+    ("perirenal", [{"kidney"}]),  # the position prefix names no body part
+    ("renal", []),  # one root: left to the synonym files
+])
+def test_word_parts_of_adjectives(bundled: Thesaurus, word: str, parts: list[set[str]]) -> None:
+    assert [targets(group) for group in bundled.word_parts(word)] == parts
+
+
 def test_word_parts_of_a_plain_word_are_empty(bundled: Thesaurus) -> None:
     assert part_targets(bundled, "knee") == set()
     assert part_targets(bundled, "xyzectomy") == set()  # no known root
