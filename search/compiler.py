@@ -25,6 +25,7 @@ from .thesaurus import STEM_KIND, Entry, Thesaurus, key_of, split_axes
 # dropped from free text; still searchable inside quotes or with a field scope.
 QUERY_STOP = frozenset("""the of an and to in on for by at from into is are was be as its this that or
 other unspecified specified otherwise nos nec elsewhere classified mention""".split())
+UNSEARCHED = frozenset(t for w in QUERY_STOP for t in terms(w))
 DF_FIELDS = ("title", "summary", "procedure")
 MAX_STEM_WORDS = 4
 
@@ -108,7 +109,7 @@ class Compiler:
     # -- the fast path ------------------------------------------------------------------------
 
     def plan(self, items: list) -> Plan:
-        plan = Plan()
+        plan = Plan(unsearched=UNSEARCHED)
         run: list[str] = []
 
         def flush() -> None:

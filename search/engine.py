@@ -30,6 +30,7 @@ CANDIDATE_DF_MAX = 0.12  # ...unless even its least common term is on more pages
 PHRASE_BOOST = 1.5
 CODE_BOOST = 1000.0
 SIMILAR_BOOST = 20.0
+HEADER_COVER = 2.0  # final score *= 1 + HEADER_COVER * share of the best header field's words matched
 COORD_BASE = 0.2  # final score = score * (COORD_BASE + share of query concepts matched)
 
 
@@ -64,6 +65,7 @@ class Plan:
     codes: list[str] = field(default_factory=list)
     negatives: list[Concept] = field(default_factory=list)
     phrase: tuple[str, ...] = ()  # typed words' terms, for the header phrase bonus
+    unsearched: frozenset[str] = frozenset()  # words a query never searches (of, and): not counted in a title
 
 
 @dataclass(frozen=True)
@@ -273,7 +275,8 @@ class Engine:
         pool = [(s, d) for d, s in partial.items() if d not in excluded and (allowed is None or d in allowed)]
         candidates = heapq.nlargest(CANDIDATES, pool)
         n_parts = len(plan.concepts) + len(plan.codes)
-        needs_header = bool(deferred_terms) or len(plan.phrase) >= 2
+        needs_header = bool(deferred_terms) or len(plan.phrase) >= 2 or HEADER_COVER > 0
+        query_terms = frozenset(t for c in plan.concepts for a in c.alts for t in a.terms)
         # Per concept and alternative: its rare scores, and its common (term, field, factor) triples.
         rescoring = [[(rare[ci][ai], [(t, f, self.idf(f, t) * alt.per_term
                                        * self.boosts.get(f, 1.0) * (K1 + 1))
@@ -311,7 +314,8 @@ class Engine:
                         total += bonus
                         break
             coverage = min(1.0, hits / n_parts) if n_parts else 1.0
-            results.append(Scored(d, total * (COORD_BASE + coverage)))
+            named = _header_cover(header, query_terms, plan.unsearched)
+            results.append(Scored(d, total * (COORD_BASE + coverage) * (1 + HEADER_COVER * named)))
         results.sort(key=lambda r: (-r.score, r.docnum))
         return results, len(pool)
 
@@ -350,6 +354,18 @@ def _best_of(alt_scores: list[dict[int, float]]) -> dict[int, float]:
         for d, s in scores.items():
             if s > best.get(d, 0.0):
                 best[d] = s
+    return best
+
+
+def _header_cover(header: dict[str, list[str]], query_terms: frozenset[str], skip: frozenset[str]) -> float:
+    """The largest share of a header field's words that the query names. Of two pages matching the
+    same words, the one whose title says little else is the closer match ("Excision of Skull"
+    rather than "Excision of Skull, Diagnostic"; a short CPT name rather than a long descriptor)."""
+    best = 0.0
+    for f in HEADER_FIELDS:
+        words = [t for t in header.get(f, ()) if t not in skip]
+        if words:
+            best = max(best, sum(1 for t in words if t in query_terms) / len(words))
     return best
 
 

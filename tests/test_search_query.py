@@ -263,6 +263,20 @@ def test_typed_word_outranks_its_synonym(tmp_path: Path, typed: str, synonym: st
         assert codes(s.search(typed, expand=False)) == ["99901"]
 
 
+def test_title_that_says_nothing_more_ranks_first(tmp_path: Path) -> None:
+    """The diagnostic page says "lesion" more often, but its title names something the query
+    does not ask for: the page whose title the query covers best comes first."""
+    corpus = tmp_path / "corpus"
+    write_page(corpus, "0NB00ZX", "Excision of Skull, Open Approach, Diagnostic", "",
+               {"Summary": "A lesion of the skull is cut out. The lesion goes to the laboratory: a lesion biopsy."})
+    write_page(corpus, "0NB00ZZ", "Excision of Skull, Open Approach", "",
+               {"Summary": "A lesion of the skull bone is cut out and the wound is closed."})
+    write_page(corpus, "0DT50ZZ", "Resection of Esophagus, Open Approach", "", {"Summary": "The esophagus is taken out."})
+    with Searcher.open(build(corpus, tmp_path / "ix")) as s:
+        assert codes(s.search("excision of lesion of skull"))[:2] == ["0NB00ZZ", "0NB00ZX"]
+        assert codes(s.search("diagnostic excision of skull lesion"))[:1] == ["0NB00ZX"]
+
+
 # -- Whoosh regressions ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("query, expected", [
