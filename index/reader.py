@@ -9,11 +9,12 @@ from whoosh import index as whoosh_index
 from whoosh.index import EmptyIndexError, Index
 from whoosh.reading import IndexReader
 
-from . import store
+from . import mapped, store
 from .errors import IndexCorruptError, IndexMissingError, IndexVersionError
 from .schema import SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
+mapped.install()
 
 
 def open_live(index_dir: str, attempts: int = 5) -> tuple[str, Index]:
