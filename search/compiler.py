@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from whoosh import query as wq
 from whoosh.reading import IndexReader
 
-from index.analysis import fold, terms
+from index.analysis import fold, stem_word, terms
 
 from .engine import CODE_BOOST, PHRASE_BOOST, SIMILAR_BOOST, Alt, Concept, Plan
 from .parse import Bool, Code, CodePrefix, CodeRange, Not, ParsedQuery, Phrase, Seq, Word
 from .spelling import Speller
-from .thesaurus import STEM_KIND, Entry, Thesaurus, key_of, split_axes
+from .thesaurus import ADJECTIVE_ENDINGS, STEM_KIND, WEIGHTS, Entry, Thesaurus, key_of, split_axes
 
 # Function words, and the filler of code-set descriptions ("Other ... not otherwise specified"),
 # dropped from free text; still searchable inside quotes or with a field scope.
@@ -167,7 +167,10 @@ class Compiler:
                 if part:
                     concepts.append(part)
             if end == i + 1 and self.thesaurus:
-                for group in self.thesaurus.word_parts(words[i]):
+                groups = self.thesaurus.word_parts(words[i])
+                if not groups and not entries:
+                    groups = self.adjective_stem(words[i])
+                for group in groups:
                     part = self.concept([], group, None, typed=False)
                     if part:
                         concepts.append(part)
@@ -227,6 +230,17 @@ class Compiler:
             for entry in [e for e in entries if e.kind == "spelling"]:
                 entries.extend(e for e in self.thesaurus.phrases.get(key_of(entry.target), ()) if e not in entries)
         return entries
+
+    def adjective_stem(self, word: str) -> list[list[Entry]]:
+        """An adjective no title uses, unknown to the thesaurus, as the stem of title words:
+        "bronchial" finds "Bronchus", "tracheal" finds "Trachea"."""
+        folded = fold(word)
+        if self.reader.doc_frequency("title", stem_word(folded)):
+            return []
+        for ending in ADJECTIVE_ENDINGS:
+            if folded.endswith(ending) and len(folded) - len(ending) >= 4:
+                return [[Entry((folded,), folded[:-len(ending)], WEIGHTS["word part"], STEM_KIND)]]
+        return []
 
     def stem_entries(self, entry: Entry) -> list[Entry]:
         """Indexed title words that begin with an unknown word stem, most frequent first."""

@@ -236,7 +236,7 @@ def _split_compound(th: Thesaurus, word: str) -> list[list[Entry]]:
     return _split_adjective(th, word, source)
 
 
-_ADJECTIVE_ENDINGS = ("eal", "ial", "al", "ic", "ar")
+ADJECTIVE_ENDINGS = ("eal", "ial", "al", "ic", "ar")
 # Position prefixes of word_parts.txt: "around", "behind" name no page's body part.
 _POSITION_ROOTS = frozenset("intra inter peri para retro supra sub infra epi hypo extra endo".split())
 
@@ -245,7 +245,7 @@ def _split_adjective(th: Thesaurus, word: str, source: tuple[str, ...]) -> list[
     """Roots of an adjective made of two or more of them: a rectovaginal fistula involves the
     rectum AND the vagina, a perirenal abscess the kidney. A one-root adjective (renal) is left
     to the synonym files."""
-    for ending in _ADJECTIVE_ENDINGS:
+    for ending in ADJECTIVE_ENDINGS:
         if word.endswith(ending) and len(word) - len(ending) >= 6:
             roots = _split_roots(th, word[: -len(ending)])
             if roots and len(roots) >= 2:

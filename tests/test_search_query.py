@@ -277,6 +277,16 @@ def test_title_that_says_nothing_more_ranks_first(tmp_path: Path) -> None:
         assert codes(s.search("diagnostic excision of skull lesion"))[:1] == ["0NB00ZX"]
 
 
+def test_unknown_adjective_finds_the_noun_in_titles(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    write_page(corpus, "99901", "Repair of Zorbus, Open Approach", "", {"Summary": "The zorbus is mended."})
+    write_page(corpus, "99902", "Repair of Knee, Open Approach", "", {"Summary": "The knee is mended."})
+    with Searcher.open(build(corpus, tmp_path / "ix")) as s:
+        results = s.search("repair of zorbal tear")
+        assert codes(results)[:1] == ["99901"]
+        assert [(e.source, e.kind) for e in results.expansions if e.target.startswith("zorb")] == [("zorbal", "word part")]
+
+
 # -- Whoosh regressions ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("query, expected", [
