@@ -28,6 +28,8 @@ other unspecified specified otherwise nos nec elsewhere classified mention""".sp
 UNSEARCHED = frozenset(t for w in QUERY_STOP for t in terms(w))
 DF_FIELDS = ("title", "summary", "procedure")
 MAX_STEM_WORDS = 4
+EXCLUDING = frozenset(["without", "except", "excluding"])
+MAX_EXCLUDED_WORDS = 4
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,25 @@ def is_simple(node) -> bool:
     return True
 
 
+def drop_excluded(words: list[str]) -> list[str]:
+    """Words without what follows "without" or "except", up to the next comma: "valvuloplasty
+    without replacement" does not ask for replacements, though pages say "without replacement" too
+    often for the words to be excluded outright."""
+    out: list[str] = []
+    skipping = 0
+    for word in words:
+        if skipping:
+            skipping -= 1
+            if word.rstrip().endswith((",", ";", ")", "]")):
+                skipping = 0
+            continue
+        if fold(word) in EXCLUDING:
+            skipping = MAX_EXCLUDED_WORDS
+            continue
+        out.append(word)
+    return out
+
+
 def flatten(node) -> list:
     """Items of nested sequences in order ("(all components)" is just two more words)."""
     if isinstance(node, Seq):
@@ -115,7 +136,7 @@ class Compiler:
         def flush() -> None:
             if run:
                 plan.concepts.extend(self.free_words(list(run)))
-                typed = [t for w in run if fold(w) not in QUERY_STOP for t in terms(w)]
+                typed = [t for w in drop_excluded(run) if fold(w) not in QUERY_STOP for t in terms(w)]
                 if 2 <= len(typed) <= 6 and not plan.phrase:
                     plan.phrase = tuple(typed)
                 run.clear()
@@ -143,7 +164,7 @@ class Compiler:
     def free_words(self, words: list[str]) -> list[Concept]:
         """Concepts for a run of plain words, thesaurus phrases matched longest first; a compound
         word also brings one concept per word part."""
-        words = [self.correct(w) for w in words]
+        words = [self.correct(w) for w in drop_excluded(words)]
         words = [self.respell(w) for w in words]
         # Thesaurus phrases are looked up with their small words ("circle of willis"); outside
         # a phrase, small words are dropped.

@@ -287,6 +287,17 @@ def test_unknown_adjective_finds_the_noun_in_titles(tmp_path: Path) -> None:
         assert [(e.source, e.kind) for e in results.expansions if e.target.startswith("zorb")] == [("zorbal", "word part")]
 
 
+def test_words_after_without_are_not_searched(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    write_page(corpus, "99901", "Replacement of Widget Valve, Open Approach", "",
+               {"Summary": "The widget valve is taken out and a replacement valve is sewn in: a replacement."})
+    write_page(corpus, "99902", "Repair Widget Valve, Open Approach", "", {"Summary": "The widget valve is mended."})
+    with Searcher.open(build(corpus, tmp_path / "ix")) as s:
+        assert codes(s.search("widget valve replacement"))[:1] == ["99901"]
+        assert codes(s.search("repair of widget valve without replacement, open"))[:1] == ["99902"]
+        assert codes(s.search("widget valve, except replacement"))[:1] == ["99902"]
+
+
 # -- Whoosh regressions ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("query, expected", [
