@@ -25,6 +25,7 @@ from index.schema import HEADER_FIELDS, HEADER_TERMS, RESCORE_FIELDS, decode_hea
 K1 = 1.2
 B = 0.75
 CANDIDATES = 400  # pages re-scored with common terms
+FALLBACK_SHARE = 100  # of the CANDIDATES, places kept for pages brought by common terms
 FALLBACK_TERMS = 2  # common terms read in full for a concept that has no rare term
 CANDIDATE_DF_MAX = 0.12  # ...unless even its least common term is on more pages than this share
 PHRASE_BOOST = 1.5
@@ -249,14 +250,19 @@ class Engine:
         deferred_terms = [t for alts in common for terms in alts for t in terms]
         # A concept said only in common words ("vein", "excision") still has to bring candidates:
         # its least common term, read in the title only, adds to the candidate scores (final
-        # scores below come from every header field).
+        # scores below come from every header field). So does a common alternative that outweighs
+        # the concept's rare ones: typed "excision" must not leave the candidates to its rarer
+        # synonym "resection".
+        fallback: set[int] = set()  # pages brought by common terms: some of them are always re-scored
+        only_common = not partial  # nothing rare anywhere ("drainage"): the common terms must do
         for ci, alts in enumerate(common):
-            if any(rare[ci]):
-                continue
-            weights = {t: alt.weight for alt, ts in zip(plan.concepts[ci].alts, alts) for t in ts}
-            dfs = {t: self.df(t, alt.fields) for alt, ts in zip(plan.concepts[ci].alts, alts) for t in ts}
+            concept = plan.concepts[ci]
+            rare_weight = max((a.weight for a, r in zip(concept.alts, rare[ci]) if r), default=0.0)
+            chosen = [(a, ts) for a, ts, r in zip(concept.alts, alts, rare[ci]) if not r and a.weight > rare_weight]
+            weights = {t: alt.weight for alt, ts in chosen for t in ts}
+            dfs = {t: self.df(t, ("title",)) for t in weights}
             ranked = sorted(weights, key=dfs.__getitem__)
-            if not ranked or dfs[ranked[0]] > self.n * CANDIDATE_DF_MAX:
+            if not ranked or (dfs[ranked[0]] > self.n * CANDIDATE_DF_MAX and not only_common):
                 continue
             best: dict[int, float] = {}
             for term in ranked[:FALLBACK_TERMS]:
@@ -267,6 +273,7 @@ class Engine:
                         best[d] = v
             for d, v in best.items():
                 partial[d] += v
+            fallback.update(best)
         excluded: set[int] = set()
         for concept in plan.negatives:
             for alt in concept.alts:
@@ -274,6 +281,12 @@ class Engine:
                     excluded |= self.docs_with(term, alt.fields)
         pool = [(s, d) for d, s in partial.items() if d not in excluded and (allowed is None or d in allowed)]
         candidates = heapq.nlargest(CANDIDATES, pool)
+        if fallback:
+            # Rare terms score in every header field, common ones here only in the title: without
+            # a reserved share, a rare synonym's pages could fill every place.
+            chosen = {d for _, d in candidates}
+            reserved = heapq.nlargest(FALLBACK_SHARE, ((s, d) for s, d in pool if d in fallback and d not in chosen))
+            candidates = candidates[:CANDIDATES - len(reserved)] + reserved
         n_parts = len(plan.concepts) + len(plan.codes)
         needs_header = bool(deferred_terms) or len(plan.phrase) >= 2 or HEADER_COVER > 0
         query_terms = frozenset(t for c in plan.concepts for a in c.alts for t in a.terms)

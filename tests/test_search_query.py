@@ -298,6 +298,29 @@ def test_words_after_without_are_not_searched(tmp_path: Path) -> None:
         assert codes(s.search("widget valve, except replacement"))[:1] == ["99902"]
 
 
+@pytest.fixture(scope="module")
+def common_words_index(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """1,300 pages: "excision" on 100 of them (a common term), its synonym "resection" on 20."""
+    tmp = tmp_path_factory.mktemp("common")
+    for i in range(1300):
+        op = "Excision" if i < 100 else "Resection" if i < 120 else "Inspection"
+        write_page(tmp / "corpus", f"9{i:04d}", f"{op} of Part {i}, Open Approach", "", {"Summary": f"Part {i}: {op.lower()}."})
+    return build(tmp / "corpus", tmp / "ix")
+
+
+def test_typed_common_word_outranks_its_rarer_synonym(common_words_index: str) -> None:
+    with Searcher.open(common_words_index) as s:
+        assert all(h.title.startswith("Excision") for h in s.search("excision").hits)
+        assert [h.title for h in s.search("excision of part 7").hits][:2] == [
+            "Excision of Part 7, Open Approach", "Excision of Part 0, Open Approach"]
+
+
+def test_query_of_only_very_common_words_has_results(common_words_index: str) -> None:
+    with Searcher.open(common_words_index) as s:
+        results = s.search("part")
+        assert len(results.hits) == 10 and results.total == 1300
+
+
 # -- Whoosh regressions ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("query, expected", [
