@@ -78,22 +78,20 @@ def is_simple(node) -> bool:
     return True
 
 
-def drop_excluded(words: list[str]) -> list[str]:
-    """Words without what follows "without" or "except", up to the next comma: "valvuloplasty
-    without replacement" does not ask for replacements, though pages say "without replacement" too
-    often for the words to be excluded outright."""
+def drop_excluded(words: list[Word]) -> list[str]:
+    """The words' texts without what follows "without" or "except", up to the next comma:
+    "valvuloplasty without replacement" does not ask for replacements, though pages say "without
+    replacement" too often for the words to be excluded outright."""
     out: list[str] = []
     skipping = 0
     for word in words:
         if skipping:
-            skipping -= 1
-            if word.rstrip().endswith((",", ";", ")", "]")):
-                skipping = 0
+            skipping = 0 if word.pause else skipping - 1
             continue
-        if fold(word) in EXCLUDING:
-            skipping = MAX_EXCLUDED_WORDS
+        if fold(word.text) in EXCLUDING:
+            skipping = 0 if word.pause else MAX_EXCLUDED_WORDS
             continue
-        out.append(word)
+        out.append(word.text)
     return out
 
 
@@ -131,19 +129,20 @@ class Compiler:
 
     def plan(self, items: list) -> Plan:
         plan = Plan(unsearched=UNSEARCHED)
-        run: list[str] = []
+        run: list[Word] = []
 
         def flush() -> None:
             if run:
-                plan.concepts.extend(self.free_words(list(run)))
-                typed = [t for w in drop_excluded(run) if fold(w) not in QUERY_STOP for t in terms(w)]
+                words = drop_excluded(run)
+                plan.concepts.extend(self.free_words(words))
+                typed = [t for w in words if fold(w) not in QUERY_STOP for t in terms(w)]
                 if 2 <= len(typed) <= 6 and not plan.phrase:
                     plan.phrase = tuple(typed)
                 run.clear()
 
         for item in items:
             if isinstance(item, Word) and item.field is None:
-                run.append(item.text)
+                run.append(item)
                 continue
             flush()
             if isinstance(item, Word):
@@ -164,7 +163,7 @@ class Compiler:
     def free_words(self, words: list[str]) -> list[Concept]:
         """Concepts for a run of plain words, thesaurus phrases matched longest first; a compound
         word also brings one concept per word part."""
-        words = [self.correct(w) for w in drop_excluded(words)]
+        words = [self.correct(w) for w in words]
         words = [self.respell(w) for w in words]
         # Thesaurus phrases are looked up with their small words ("circle of willis"); outside
         # a phrase, small words are dropped.
@@ -309,16 +308,16 @@ class Compiler:
             node = Seq((node,))
         positive: list[wq.Query] = []
         negative: list[wq.Query] = []
-        run: list[str] = []
+        run: list[Word] = []
 
         def flush() -> None:
             if run:
-                positive.extend(self.whoosh_concept(c) for c in self.free_words(list(run)))
+                positive.extend(self.whoosh_concept(c) for c in self.free_words(drop_excluded(run)))
                 run.clear()
 
         for item in node.items:
             if isinstance(item, Word) and item.field is None:
-                run.append(item.text)
+                run.append(item)
                 continue
             flush()
             if isinstance(item, Not):

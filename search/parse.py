@@ -35,6 +35,7 @@ FILTER_SCOPES = ("system", "section", "code")
 class Word:
     text: str
     field: str | None = None
+    pause: bool = False  # written with a comma, semicolon or full stop after it
 
 
 @dataclass(frozen=True)
@@ -210,7 +211,7 @@ class _Parser:
         if code is not None:
             return code
         text = text.rstrip("*")
-        return Word(text) if text else None
+        return Word(text, pause=tok.rstrip("'\"`)]").endswith((",", ";", ".", "!", "?"))) if text else None
 
     def scoped(self, scope: str, value: str) -> Node | None | bool:
         """A ``scope:value`` token; False when the scope is unknown (then it is plain words)."""

@@ -9,6 +9,7 @@ import pytest
 from index.analysis import terms
 from search.parse import (MAX_ATOMS, Bool, Code, CodePrefix, CodeRange, Not, ParsedQuery, Phrase, Seq, Word,
                           parse_query)
+from search.compiler import drop_excluded, flatten
 from search.searcher import Results, Searcher
 from search_fixtures import bundled_index, build, codes, searcher, write_page  # noqa: F401  (fixtures)
 
@@ -285,6 +286,18 @@ def test_unknown_adjective_finds_the_noun_in_titles(tmp_path: Path) -> None:
         results = s.search("repair of zorbal tear")
         assert codes(results)[:1] == ["99901"]
         assert [(e.source, e.kind) for e in results.expansions if e.target.startswith("zorb")] == [("zorbal", "word part")]
+
+
+@pytest.mark.parametrize("text, kept", [
+    ("closed reduction without internal fixation, phalanges of hand",
+     ["closed", "reduction", "phalanges", "of", "hand"]),
+    ("valvuloplasty without replacement", ["valvuloplasty"]),
+    ("transfer of finger, except thumb", ["transfer", "of", "finger"]),
+    ("graft without, skin", ["graft", "skin"]),
+])
+def test_exclusion_runs_to_the_next_comma(text: str, kept: list[str]) -> None:
+    words = [w for w in flatten(parse_query(text).root) if isinstance(w, Word)]
+    assert drop_excluded(words) == kept
 
 
 def test_words_after_without_are_not_searched(tmp_path: Path) -> None:
