@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import math
+import operator
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -21,6 +22,8 @@ from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
 from index.schema import HEADER_FIELDS, HEADER_TERMS, RESCORE_FIELDS, decode_header_terms
+
+from .postings import POSTINGS_CACHE_MAX, Postings, PostingsCache, new_postings
 
 K1 = 1.2
 B = 0.75
@@ -119,9 +122,11 @@ class _Segment:
 
 
 class Engine:
-    """BM25F over one open Whoosh searcher; cheap to create, caches lengths per segment."""
+    """BM25F over one open Whoosh searcher; caches lengths per segment and recently read postings
+    (an Engine lives as long as its index generation, so nothing cached outlives the data)."""
 
-    def __init__(self, searcher, boosts: dict[str, float], common_df: int) -> None:
+    def __init__(self, searcher, boosts: dict[str, float], common_df: int,
+                 cache_postings: int = POSTINGS_CACHE_MAX) -> None:
         self.searcher = searcher
         self.boosts = boosts
         self.common_df = common_df
@@ -134,6 +139,7 @@ class Engine:
         self._norms: dict[str, list[float]] = {}
         self._idf: dict[tuple[str, str], float] = {}
         self._df: dict[str, int] = {}
+        self._postings = PostingsCache(cache_postings)
 
     # -- statistics -----------------------------------------------------------------------------
 
@@ -170,19 +176,37 @@ class Engine:
         if not idf:
             return
         factor = idf * weight * self.boosts.get(fieldname, 1.0) * (K1 + 1)
+        postings = self.postings(fieldname, term)
+        if not out:  # 0.0 + x is x: the first term fills the dict in one go
+            out.update(zip(postings.docs, [factor * tf / den for tf, den in zip(postings.tfs, postings.dens)]))
+            return
+        get = out.get
+        for d, tf, den in zip(postings.docs, postings.tfs, postings.dens):
+            out[d] = get(d, 0.0) + factor * tf / den
+
+    def postings(self, fieldname: str, term: str) -> Postings:
+        """A term's live postings in one field, from the cache or read from every segment."""
+        key = (fieldname, term)
+        found = self._postings.get(key)
+        if found is None:
+            found = self._read_postings(fieldname, term)
+            self._postings.put(key, found)
+        return found
+
+    def _read_postings(self, fieldname: str, term: str) -> Postings:
         norms = self.norm_table(fieldname)
         tb = term.encode("utf-8")
-        get = out.get
+        out = new_postings()
         for seg in self.segments:
             lengths = seg.lengths(fieldname)
             offset = seg.offset
-            deleted = seg.deleted
             for ids, tfs in seg.blocks(fieldname, tb):
-                for doc, tf in zip(ids, tfs):
-                    if deleted and doc in deleted:
-                        continue
-                    d = doc + offset
-                    out[d] = get(d, 0.0) + factor * tf / (tf + norms[lengths[doc]])
+                if seg.deleted:
+                    ids, tfs = _live(ids, tfs, seg.deleted)
+                out.docs.extend([doc + offset for doc in ids])
+                out.tfs.extend(iter(tfs))
+                out.dens.extend(map(operator.add, tfs, map(norms.__getitem__, map(lengths.__getitem__, ids))))
+        return out
 
     def docs_in_systems(self, systems: list[str]) -> set[int]:
         """Pages of the given code systems (for --system filters)."""
@@ -326,6 +350,12 @@ class Engine:
                 if scores.get(d):
                     out[d][f] += scores[d]
         return {d: dict(v) for d, v in out.items()}
+
+
+def _live(ids, tfs, deleted: set[int]) -> tuple[list[int], list[float]]:
+    """A block's postings without deleted pages."""
+    live = [(doc, tf) for doc, tf in zip(ids, tfs) if doc not in deleted]
+    return [doc for doc, _ in live], [tf for _, tf in live]
 
 
 def _best_of(alt_scores: list[dict[int, float]]) -> dict[int, float]:
