@@ -226,6 +226,7 @@ class Engine:
         rescore_fields = set(RESCORE_FIELDS)
         rare: list[list[dict[int, float]]] = []  # [concept][alt] -> page -> score of rare terms
         common: list[list[list[str]]] = []  # [concept][alt] -> common terms, scored on candidates only
+        best_rare: list[dict[int, float]] = []  # [concept] -> page -> best alternative's rare score
         partial: dict[int, float] = defaultdict(float)
         for concept in plan.concepts:
             alt_scores, alt_common = [], []
@@ -243,7 +244,8 @@ class Engine:
                 alt_common.append(deferred)
             rare.append(alt_scores)
             common.append(alt_common)
-            for d, s in _best_of(alt_scores).items():
+            best_rare.append(_best_of(alt_scores))
+            for d, s in best_rare[-1].items():
                 partial[d] += s
         code_scores: dict[int, float] = defaultdict(float)
         for code in plan.codes:
@@ -283,48 +285,22 @@ class Engine:
                     excluded |= self.docs_with(term, alt.fields)
         pool = [(s, d) for d, s in partial.items() if d not in excluded and (allowed is None or d in allowed)]
         candidates = heapq.nlargest(CANDIDATES, pool)
-        n_parts = len(plan.concepts) + len(plan.codes)
-        needs_header = bool(deferred_terms) or len(plan.phrase) >= 2
-        # Per concept and alternative: its rare scores, and its common (term, field, factor) triples.
-        rescoring = [[(rare[ci][ai], [(t, f, self.idf(f, t) * alt.weight / len(alt.terms) ** 0.5
-                                       * self.boosts.get(f, 1.0) * (K1 + 1))
-                                      for t in common[ci][ai] for f in alt.fields if f in rescore_fields])
-                      for ai, alt in enumerate(concept.alts)]
-                     for ci, concept in enumerate(plan.concepts)]
-        avg = {f: self.reader.field_length(f) / self.n or 1.0 for f in rescore_fields}
-        phrase_bonus = [(f, PHRASE_BOOST * self.boosts.get(f, 1.0)) for f in HEADER_FIELDS]
-        results = []
-        for _, d in candidates:
-            header = self._header_terms(d) if needs_header else {}
-            norms = {f: K1 * ((1 - B) + B * len(toks) / avg[f]) for f, toks in header.items()}
-            total, hits = 0.0, 0
-            for alts in rescoring:
-                best = 0.0
-                for rare_scores, triples in alts:
-                    s = rare_scores.get(d, 0.0)
-                    for term, f, factor in triples:
-                        toks = header.get(f)
-                        if toks:
-                            tf = toks.count(term)
-                            if tf:
-                                s += factor * tf / (tf + norms[f])
-                    if s > best:
-                        best = s
-                if best > 0:
-                    total += best
-                    hits += 1
-            if code_scores.get(d):
-                total += code_scores[d]
-                hits += len(plan.codes)
-            if len(plan.phrase) >= 2:
-                for f, bonus in phrase_bonus:
-                    if f in header and _has_phrase(header[f], plan.phrase):
-                        total += bonus
-                        break
-            coverage = min(1.0, hits / n_parts) if n_parts else 1.0
-            results.append(Scored(d, total * (COORD_BASE + coverage)))
+        concepts = [self._concept_rescore(concept, rare[ci], common[ci], best_rare[ci])
+                    for ci, concept in enumerate(plan.concepts)]
+        rescorer = _Rescorer(self, plan, concepts, code_scores, bool(deferred_terms))
+        results = [rescorer.score(d) for _, d in candidates]
         results.sort(key=lambda r: (-r.score, r.docnum))
         return results, len(pool)
+
+    def _concept_rescore(self, concept: Concept, rare: list[dict[int, float]], common: list[list[str]],
+                         best_rare: dict[int, float]) -> _ConceptRescore:
+        """A concept's alternatives with the BM25 factor of each common term in each header field."""
+        alts = [(rare[ai], [((t, f), self.idf(f, t) * alt.weight / len(alt.terms) ** 0.5
+                             * self.boosts.get(f, 1.0) * (K1 + 1))
+                            for t in common[ai] for f in alt.fields if f in RESCORE_FIELDS])
+                for ai, alt in enumerate(concept.alts)]
+        keys = frozenset(key for _, pairs in alts for key, _ in pairs)
+        return _ConceptRescore(best_rare, alts, keys)
 
     def _postings_any(self, fieldname: str, term: str, out: dict[int, float]) -> None:
         tb = term.encode("utf-8")
@@ -350,6 +326,86 @@ class Engine:
                 if scores.get(d):
                     out[d][f] += scores[d]
         return {d: dict(v) for d, v in out.items()}
+
+
+@dataclass(frozen=True)
+class _ConceptRescore:
+    """One concept on the candidates: its best rare score per page, and per alternative its rare
+    scores and the factors of its common ((term, field), factor) pairs."""
+
+    best_rare: dict[int, float]
+    alts: list[tuple[dict[int, float], list[tuple[tuple[str, str], float]]]]
+    keys: frozenset[tuple[str, str]]
+
+
+class _Rescorer:
+    """Final scores of candidates: each concept's best alternative with its common terms counted in
+    the page's stored header terms, code matches, the header phrase bonus, and the coverage factor."""
+
+    def __init__(self, engine: Engine, plan: Plan, concepts: list[_ConceptRescore],
+                 code_scores: dict[int, float], has_common: bool) -> None:
+        self.engine = engine
+        self.concepts = concepts
+        self.code_scores = code_scores
+        self.n_codes = len(plan.codes)
+        self.n_parts = len(plan.concepts) + len(plan.codes)
+        self.phrase = plan.phrase if len(plan.phrase) >= 2 else ()
+        self.needs_header = has_common or bool(self.phrase)
+        self.wanted: dict[str, set[str]] = defaultdict(set)  # field -> common terms to count there
+        for concept in concepts:
+            for term, f in concept.keys:
+                self.wanted[f].add(term)
+        self.avg = {f: engine.reader.field_length(f) / engine.n or 1.0 for f in self.wanted}
+        self.phrase_bonus = [(f, PHRASE_BOOST * engine.boosts.get(f, 1.0)) for f in HEADER_FIELDS]
+
+    def score(self, d: int) -> Scored:
+        header = self.engine._header_terms(d) if self.needs_header else {}
+        found = self._common_counts(header)
+        total, hits = 0.0, 0
+        for concept in self.concepts:
+            best = _concept_best(concept, d, found)
+            if best > 0:
+                total += best
+                hits += 1
+        if self.code_scores.get(d):
+            total += self.code_scores[d]
+            hits += self.n_codes
+        if self.phrase:
+            for f, bonus in self.phrase_bonus:
+                if f in header and _has_phrase(header[f], self.phrase):
+                    total += bonus
+                    break
+        coverage = min(1.0, hits / self.n_parts) if self.n_parts else 1.0
+        return Scored(d, total * (COORD_BASE + coverage))
+
+    def _common_counts(self, header: dict[str, list[str]]) -> dict[tuple[str, str], tuple[int, float]]:
+        """(tf, tf + K1 * length norm) of each common query term present in each header field."""
+        found = {}
+        for f, terms in self.wanted.items():
+            toks = header.get(f)
+            present = terms.intersection(toks) if toks else ()
+            if present:
+                norm = K1 * ((1 - B) + B * len(toks) / self.avg[f])
+                for term in present:
+                    tf = toks.count(term)
+                    found[(term, f)] = (tf, tf + norm)
+        return found
+
+
+def _concept_best(concept: _ConceptRescore, d: int, found: dict[tuple[str, str], tuple[int, float]]) -> float:
+    """The concept's best alternative on page d; with none of its common terms there, the best rare score."""
+    if not found or concept.keys.isdisjoint(found):
+        return concept.best_rare.get(d, 0.0)
+    best = 0.0
+    for rare_scores, pairs in concept.alts:
+        s = rare_scores.get(d, 0.0)
+        for key, factor in pairs:
+            hit = found.get(key)
+            if hit:
+                s += factor * hit[0] / hit[1]
+        if s > best:
+            best = s
+    return best
 
 
 def _live(ids, tfs, deleted: set[int]) -> tuple[list[int], list[float]]:
