@@ -258,7 +258,6 @@ class Engine:
                 code_scores[d] += SIMILAR_BOOST
         for d, s in code_scores.items():
             partial[d] += s
-        deferred_terms = [t for alts in common for terms in alts for t in terms]
         # A concept said only in common words ("vein", "excision") still has to bring candidates:
         # its least common term, read in the title only, adds to the candidate scores (final
         # scores below come from every header field).
@@ -287,7 +286,7 @@ class Engine:
         candidates = heapq.nlargest(CANDIDATES, pool)
         concepts = [self._concept_rescore(concept, rare[ci], common[ci], best_rare[ci])
                     for ci, concept in enumerate(plan.concepts)]
-        rescorer = _Rescorer(self, plan, concepts, code_scores, bool(deferred_terms))
+        rescorer = _Rescorer(self, plan, concepts, code_scores)
         results = [rescorer.score(d) for _, d in candidates]
         results.sort(key=lambda r: (-r.score, r.docnum))
         return results, len(pool)
@@ -309,10 +308,10 @@ class Engine:
                 if not (seg.deleted and doc in seg.deleted):
                     out[doc + seg.offset] = out.get(doc + seg.offset, 0.0) + tf
 
-    def _header_terms(self, docnum: int) -> dict[str, list[str]]:
+    def _header_terms(self, docnum: int, fields: set[str]) -> dict[str, list[str]]:
         seg = self.segments[bisect.bisect_right(self._offsets, docnum) - 1]
         raw = seg.header(docnum - seg.offset)
-        return decode_header_terms(raw) if raw else {}
+        return decode_header_terms(raw, fields) if raw else {}
 
     def explain(self, plan: Plan, docnums: list[int]) -> dict[int, dict[str, float]]:
         """Per-field BM25 of every query term on the given pages (before concept max and coverage)."""
@@ -343,23 +342,23 @@ class _Rescorer:
     the page's stored header terms, code matches, the header phrase bonus, and the coverage factor."""
 
     def __init__(self, engine: Engine, plan: Plan, concepts: list[_ConceptRescore],
-                 code_scores: dict[int, float], has_common: bool) -> None:
+                 code_scores: dict[int, float]) -> None:
         self.engine = engine
         self.concepts = concepts
         self.code_scores = code_scores
         self.n_codes = len(plan.codes)
         self.n_parts = len(plan.concepts) + len(plan.codes)
         self.phrase = plan.phrase if len(plan.phrase) >= 2 else ()
-        self.needs_header = has_common or bool(self.phrase)
         self.wanted: dict[str, set[str]] = defaultdict(set)  # field -> common terms to count there
         for concept in concepts:
             for term, f in concept.keys:
                 self.wanted[f].add(term)
+        self.header_fields = set(self.wanted) | (set(HEADER_FIELDS) if self.phrase else set())
         self.avg = {f: engine.reader.field_length(f) / engine.n or 1.0 for f in self.wanted}
         self.phrase_bonus = [(f, PHRASE_BOOST * engine.boosts.get(f, 1.0)) for f in HEADER_FIELDS]
 
     def score(self, d: int) -> Scored:
-        header = self.engine._header_terms(d) if self.needs_header else {}
+        header = self.engine._header_terms(d, self.header_fields) if self.header_fields else {}
         found = self._common_counts(header)
         total, hits = 0.0, 0
         for concept in self.concepts:
@@ -429,6 +428,8 @@ def _best_of(alt_scores: list[dict[int, float]]) -> dict[int, float]:
 def _has_phrase(tokens: list[str], phrase: tuple[str, ...], slop: int = 2) -> bool:
     """Whether the phrase's terms appear in order with at most ``slop`` extra words between them."""
     first = phrase[0]
+    if first not in tokens:  # most pages: one C-level scan
+        return False
     for i, tok in enumerate(tokens):
         if tok != first:
             continue
