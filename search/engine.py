@@ -227,7 +227,7 @@ class Engine:
         rare: list[list[dict[int, float]]] = []  # [concept][alt] -> page -> score of rare terms
         common: list[list[list[str]]] = []  # [concept][alt] -> common terms, scored on candidates only
         best_rare: list[dict[int, float]] = []  # [concept] -> page -> best alternative's rare score
-        partial: dict[int, float] = defaultdict(float)
+        partial: dict[int, float] = {}
         for concept in plan.concepts:
             alt_scores, alt_common = [], []
             for alt in concept.alts:
@@ -245,8 +245,7 @@ class Engine:
             rare.append(alt_scores)
             common.append(alt_common)
             best_rare.append(_best_of(alt_scores))
-            for d, s in best_rare[-1].items():
-                partial[d] += s
+            _add_into(partial, best_rare[-1])
         code_scores: dict[int, float] = defaultdict(float)
         for code in plan.codes:
             docnum = self.searcher.document_number(code=code)
@@ -256,8 +255,7 @@ class Engine:
             self._postings_any("similar_codes", code, listed)
             for d in listed:
                 code_scores[d] += SIMILAR_BOOST
-        for d, s in code_scores.items():
-            partial[d] += s
+        _add_into(partial, code_scores)
         # A concept said only in common words ("vein", "excision") still has to bring candidates:
         # its least common term, read in the title only, adds to the candidate scores (final
         # scores below come from every header field).
@@ -275,21 +273,20 @@ class Engine:
                 for d, v in one.items():
                     if v > best.get(d, 0.0):
                         best[d] = v
-            for d, v in best.items():
-                partial[d] += v
+            _add_into(partial, best)
         excluded: set[int] = set()
         for concept in plan.negatives:
             for alt in concept.alts:
                 for term in alt.terms:
                     excluded |= self.docs_with(term, alt.fields)
-        pool = [(s, d) for d, s in partial.items() if d not in excluded and (allowed is None or d in allowed)]
-        candidates = heapq.nlargest(CANDIDATES, pool)
+        if excluded or allowed is not None:
+            partial = {d: s for d, s in partial.items() if d not in excluded and (allowed is None or d in allowed)}
         concepts = [self._concept_rescore(concept, rare[ci], common[ci], best_rare[ci])
                     for ci, concept in enumerate(plan.concepts)]
         rescorer = _Rescorer(self, plan, concepts, code_scores)
-        results = [rescorer.score(d) for _, d in candidates]
+        results = [rescorer.score(d) for d in _top(partial, CANDIDATES)]
         results.sort(key=lambda r: (-r.score, r.docnum))
-        return results, len(pool)
+        return results, len(partial)
 
     def _concept_rescore(self, concept: Concept, rare: list[dict[int, float]], common: list[list[str]],
                          best_rare: dict[int, float]) -> _ConceptRescore:
@@ -405,6 +402,26 @@ def _concept_best(concept: _ConceptRescore, d: int, found: dict[tuple[str, str],
         if s > best:
             best = s
     return best
+
+
+def _add_into(total: dict[int, float], scores: dict[int, float]) -> None:
+    """total[d] += scores[d] for every page; an empty total takes the scores as they are (0.0 + s is s)."""
+    if not total:
+        total.update(scores)
+        return
+    get = total.get
+    for d, s in scores.items():
+        total[d] = get(d, 0.0) + s
+
+
+def _top(scores: dict[int, float], n: int) -> list[int]:
+    """The n pages of highest (score, docnum), as heapq.nlargest would pick them, comparing bare floats."""
+    if len(scores) <= n:
+        return list(scores)
+    cut = heapq.nlargest(n, scores.values())[-1]
+    above = [d for d, s in scores.items() if s > cut]
+    ties = sorted((d for d, s in scores.items() if s == cut), reverse=True)
+    return above + ties[:n - len(above)]
 
 
 def _live(ids, tfs, deleted: set[int]) -> tuple[list[int], list[float]]:
