@@ -419,8 +419,11 @@ def _top(scores: dict[int, float], n: int) -> list[int]:
     if len(scores) <= n:
         return list(scores)
     cut = heapq.nlargest(n, scores.values())[-1]
-    above = [d for d, s in scores.items() if s > cut]
-    ties = sorted((d for d, s in scores.items() if s == cut), reverse=True)
+    chosen = [d for d, s in scores.items() if s >= cut]
+    if len(chosen) == n:
+        return chosen
+    above = [d for d in chosen if scores[d] > cut]  # more pages tie at the cut than fit: largest docnums
+    ties = sorted((d for d in chosen if scores[d] == cut), reverse=True)
     return above + ties[:n - len(above)]
 
 

@@ -1,11 +1,13 @@
 """The posting list cache: answers identical whether lists come from disk or from the cache, and
-the number of postings it holds stays within its bound."""
+the number of postings it holds stays within its bound; candidate selection matches heapq's."""
 
 from __future__ import annotations
 
+import heapq
+import random
 from array import array
 
-from search.engine import Engine
+from search.engine import Engine, _top
 from search.postings import Postings, PostingsCache
 from search.searcher import Searcher
 from search_fixtures import bundled_index  # noqa: F401  (fixture)
@@ -57,3 +59,11 @@ def test_least_recently_used_lists_go_first() -> None:
     assert cache.held == 8
     cache.put(("title", "huge"), _postings(11))  # larger than the whole bound: not kept
     assert cache.get(("title", "huge")) is None and cache.held == 8
+
+
+def test_top_pages_are_those_heapq_picks() -> None:
+    rng = random.Random(7)
+    for size in (3, 50, 500):
+        scores = {d: float(rng.randrange(20)) for d in rng.sample(range(10_000), size)}  # many ties
+        expected = [d for _, d in heapq.nlargest(40, [(s, d) for d, s in scores.items()])]
+        assert sorted(_top(scores, 40)) == sorted(expected)
