@@ -13,7 +13,6 @@ from __future__ import annotations
 import bisect
 import heapq
 import math
-import operator
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -203,9 +202,9 @@ class Engine:
             for ids, tfs in seg.blocks(fieldname, tb):
                 if seg.deleted:
                     ids, tfs = _live(ids, tfs, seg.deleted)
-                out.docs.extend([doc + offset for doc in ids])
-                out.tfs.extend(iter(tfs))
-                out.dens.extend(map(operator.add, tfs, map(norms.__getitem__, map(lengths.__getitem__, ids))))
+                out.docs.fromlist([doc + offset for doc in ids])
+                out.tfs.fromlist(list(tfs))
+                out.dens.fromlist([tf + norms[lengths[doc]] for doc, tf in zip(ids, tfs)])
         return out
 
     def docs_in_systems(self, systems: list[str]) -> set[int]:
