@@ -84,7 +84,7 @@ def _updates(r: dict) -> list[str]:
 def _speed(r: dict) -> list[str]:
     rows = [[SYSTEM_LABELS[k], str(q["n"]), _num(q["p50_ms"]), _num(q["p95_ms"]), _num(q["mean_ms"])]
             for k, q in r["queries"].items()]
-    lines = ["## Query speed", "", "In process, index opened once, after a warm-up pass:", ""]
+    lines = ["## Query speed", "", "In process, index opened once, a few untimed warm-up queries, then one timed pass:", ""]
     lines += _table(["system", "queries", "p50 ms", "p95 ms", "mean ms"], rows)
     cli = r.get("cli")
     if cli:

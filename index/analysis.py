@@ -70,6 +70,14 @@ def _expand(raw: str) -> tuple[tuple[str, ...], str]:
     return parts, stem_word(joined) if len(parts) > 1 else ""
 
 
+@lru_cache(maxsize=200_000)
+def word_terms(raw: str) -> tuple[str, ...]:
+    """The index terms of one ``WORD_RE`` match in analyze()'s order (a joined form first); each
+    spans the whole match, so this is all a highlighter needs."""
+    parts, joined = _expand(raw)
+    return (joined, *parts) if joined else parts
+
+
 def analyze(text: str, stem: bool = True) -> Iterator[Piece]:
     """Tokens of ``text`` with positions and spans; the joined form of a hyphenated word shares its first position."""
     pos = 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from whoosh import columns, fields
 
 from ingest.record import ProcedureRecord
@@ -76,8 +78,10 @@ def encode_header_terms(doc: dict) -> bytes:
     return "\n".join(" ".join(p.term for p in analyze_recent(doc.get(f) or "")) for f in RESCORE_FIELDS).encode("utf-8")
 
 
-def decode_header_terms(raw: bytes) -> dict[str, list[str]]:
-    return {f: line.split() for f, line in zip(RESCORE_FIELDS, raw.decode("utf-8").split("\n")) if line}
+def decode_header_terms(raw: bytes, fields: Collection[str] = RESCORE_FIELDS) -> dict[str, list[str]]:
+    """The terms of the wanted fields (splitting only those: re-scoring often needs one or two)."""
+    return {f: line.split() for f, line in zip(RESCORE_FIELDS, raw.decode("utf-8").split("\n"))
+            if line and f in fields}
 
 
 def record_to_document(record: ProcedureRecord) -> dict[str, object]:

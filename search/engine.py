@@ -22,6 +22,8 @@ from whoosh.util.numeric import byte_to_length
 
 from index.schema import HEADER_FIELDS, HEADER_TERMS, RESCORE_FIELDS, decode_header_terms
 
+from .postings import POSTINGS_CACHE_MAX, Postings, PostingsCache, new_postings
+
 K1 = 1.2
 B = 0.75
 CANDIDATES = 400  # pages re-scored with common terms
@@ -33,8 +35,6 @@ CODE_BOOST = 1000.0
 SIMILAR_BOOST = 20.0
 HEADER_COVER = 2.0  # final score *= 1 + HEADER_COVER * share of the best header field's words matched
 COORD_BASE = 0.2  # final score = score * (COORD_BASE + share of query concepts matched)
-
-
 PHRASE_SPREAD = 0.5  # an n-word alternative weighs weight / n ** PHRASE_SPREAD per word
 
 
@@ -131,9 +131,11 @@ class _Segment:
 
 
 class Engine:
-    """BM25F over one open Whoosh searcher; cheap to create, caches lengths per segment."""
+    """BM25F over one open Whoosh searcher; caches lengths per segment and recently read postings
+    (an Engine lives as long as its index generation, so nothing cached outlives the data)."""
 
-    def __init__(self, searcher, boosts: dict[str, float], common_df: int) -> None:
+    def __init__(self, searcher, boosts: dict[str, float], common_df: int,
+                 cache_postings: int = POSTINGS_CACHE_MAX) -> None:
         self.searcher = searcher
         self.boosts = boosts
         self.common_df = common_df
@@ -146,6 +148,7 @@ class Engine:
         self._norms: dict[str, list[float]] = {}
         self._idf: dict[tuple[str, str], float] = {}
         self._df: dict[tuple[str, tuple[str, ...]], int] = {}
+        self._postings = PostingsCache(cache_postings)
 
     # -- statistics -----------------------------------------------------------------------------
 
@@ -185,19 +188,37 @@ class Engine:
         if not idf:
             return
         factor = idf * weight * self.boosts.get(fieldname, 1.0) * (K1 + 1)
+        postings = self.postings(fieldname, term)
+        if not out:  # 0.0 + x is x: the first term fills the dict in one go
+            out.update(zip(postings.docs, [factor * tf / den for tf, den in zip(postings.tfs, postings.dens)]))
+            return
+        get = out.get
+        for d, tf, den in zip(postings.docs, postings.tfs, postings.dens):
+            out[d] = get(d, 0.0) + factor * tf / den
+
+    def postings(self, fieldname: str, term: str) -> Postings:
+        """A term's live postings in one field, from the cache or read from every segment."""
+        key = (fieldname, term)
+        found = self._postings.get(key)
+        if found is None:
+            found = self._read_postings(fieldname, term)
+            self._postings.put(key, found)
+        return found
+
+    def _read_postings(self, fieldname: str, term: str) -> Postings:
         norms = self.norm_table(fieldname)
         tb = term.encode("utf-8")
-        get = out.get
+        out = new_postings()
         for seg in self.segments:
             lengths = seg.lengths(fieldname)
             offset = seg.offset
-            deleted = seg.deleted
             for ids, tfs in seg.blocks(fieldname, tb):
-                for doc, tf in zip(ids, tfs):
-                    if deleted and doc in deleted:
-                        continue
-                    d = doc + offset
-                    out[d] = get(d, 0.0) + factor * tf / (tf + norms[lengths[doc]])
+                if seg.deleted:
+                    ids, tfs = _live(ids, tfs, seg.deleted)
+                out.docs.fromlist([doc + offset for doc in ids])
+                out.tfs.fromlist(list(tfs))
+                out.dens.fromlist([tf + norms[lengths[doc]] for doc, tf in zip(ids, tfs)])
+        return out
 
     def docs_in_systems(self, systems: list[str]) -> set[int]:
         """Pages of the given code systems (for --system filters)."""
@@ -217,7 +238,8 @@ class Engine:
         rescore_fields = set(RESCORE_FIELDS)
         rare: list[list[dict[int, float]]] = []  # [concept][alt] -> page -> score of rare terms
         common: list[list[list[str]]] = []  # [concept][alt] -> common terms, scored on candidates only
-        partial: dict[int, float] = defaultdict(float)
+        best_rare: list[dict[int, float]] = []  # [concept] -> page -> best alternative's rare score
+        partial: dict[int, float] = {}
         for concept in plan.concepts:
             alt_scores, alt_common = [], []
             for alt in concept.alts:
@@ -234,8 +256,8 @@ class Engine:
                 alt_common.append(deferred)
             rare.append(alt_scores)
             common.append(alt_common)
-            for d, s in _best_of(alt_scores).items():
-                partial[d] += s
+            best_rare.append(_best_of(alt_scores))
+            _add_into(partial, best_rare[-1])
         code_scores: dict[int, float] = defaultdict(float)
         for code in plan.codes:
             docnum = self.searcher.document_number(code=code)
@@ -245,9 +267,7 @@ class Engine:
             self._postings_any("similar_codes", code, listed)
             for d in listed:
                 code_scores[d] += SIMILAR_BOOST
-        for d, s in code_scores.items():
-            partial[d] += s
-        deferred_terms = [t for alts in common for terms in alts for t in terms]
+        _add_into(partial, code_scores)
         # A concept said only in common words ("vein", "excision") still has to bring candidates:
         # its least common term, read in the title only, adds to the candidate scores (final
         # scores below come from every header field). So does a common alternative that outweighs
@@ -271,66 +291,31 @@ class Engine:
                 for d, v in one.items():
                     if v > best.get(d, 0.0):
                         best[d] = v
-            for d, v in best.items():
-                partial[d] += v
+            _add_into(partial, best)
             fallback.update(best)
         excluded: set[int] = set()
         for concept in plan.negatives:
             for alt in concept.alts:
                 for term in alt.terms:
                     excluded |= self.docs_with(term, alt.fields)
-        pool = [(s, d) for d, s in partial.items() if d not in excluded and (allowed is None or d in allowed)]
-        candidates = heapq.nlargest(CANDIDATES, pool)
-        if fallback:
-            # Rare terms score in every header field, common ones here only in the title: without
-            # a reserved share, a rare synonym's pages could fill every place.
-            chosen = {d for _, d in candidates}
-            reserved = heapq.nlargest(FALLBACK_SHARE, ((s, d) for s, d in pool if d in fallback and d not in chosen))
-            candidates = candidates[:CANDIDATES - len(reserved)] + reserved
-        n_parts = len(plan.concepts) + len(plan.codes)
-        needs_header = bool(deferred_terms) or len(plan.phrase) >= 2 or HEADER_COVER > 0
-        query_terms = frozenset(t for c in plan.concepts for a in c.alts for t in a.terms)
-        # Per concept and alternative: its rare scores, and its common (term, field, factor) triples.
-        rescoring = [[(rare[ci][ai], [(t, f, self.idf(f, t) * alt.per_term
-                                       * self.boosts.get(f, 1.0) * (K1 + 1))
-                                      for t in common[ci][ai] for f in alt.fields if f in rescore_fields])
-                      for ai, alt in enumerate(concept.alts)]
-                     for ci, concept in enumerate(plan.concepts)]
-        avg = {f: self.reader.field_length(f) / self.n or 1.0 for f in rescore_fields}
-        phrase_bonus = [(f, PHRASE_BOOST * self.boosts.get(f, 1.0)) for f in HEADER_FIELDS]
-        results = []
-        for _, d in candidates:
-            header = self._header_terms(d) if needs_header else {}
-            norms = {f: K1 * ((1 - B) + B * len(toks) / avg[f]) for f, toks in header.items()}
-            total, hits = 0.0, 0
-            for alts in rescoring:
-                best = 0.0
-                for rare_scores, triples in alts:
-                    s = rare_scores.get(d, 0.0)
-                    for term, f, factor in triples:
-                        toks = header.get(f)
-                        if toks:
-                            tf = toks.count(term)
-                            if tf:
-                                s += factor * tf / (tf + norms[f])
-                    if s > best:
-                        best = s
-                if best > 0:
-                    total += best
-                    hits += 1
-            if code_scores.get(d):
-                total += code_scores[d]
-                hits += len(plan.codes)
-            if len(plan.phrase) >= 2:
-                for f, bonus in phrase_bonus:
-                    if f in header and _has_phrase(header[f], plan.phrase):
-                        total += bonus
-                        break
-            coverage = min(1.0, hits / n_parts) if n_parts else 1.0
-            named = _header_cover(header, query_terms, plan.unsearched)
-            results.append(Scored(d, total * (COORD_BASE + coverage) * (1 + HEADER_COVER * named)))
+        if excluded or allowed is not None:
+            partial = {d: s for d, s in partial.items() if d not in excluded and (allowed is None or d in allowed)}
+        concepts = [self._concept_rescore(concept, rare[ci], common[ci], best_rare[ci])
+                    for ci, concept in enumerate(plan.concepts)]
+        rescorer = _Rescorer(self, plan, concepts, code_scores)
+        results = [rescorer.score(d) for d in _candidates(partial, fallback)]
         results.sort(key=lambda r: (-r.score, r.docnum))
-        return results, len(pool)
+        return results, len(partial)
+
+    def _concept_rescore(self, concept: Concept, rare: list[dict[int, float]], common: list[list[str]],
+                         best_rare: dict[int, float]) -> _ConceptRescore:
+        """A concept's alternatives with the BM25 factor of each common term in each header field."""
+        alts = [(rare[ai], [((t, f), self.idf(f, t) * alt.per_term
+                             * self.boosts.get(f, 1.0) * (K1 + 1))
+                            for t in common[ai] for f in alt.fields if f in RESCORE_FIELDS])
+                for ai, alt in enumerate(concept.alts)]
+        keys = frozenset(key for _, pairs in alts for key, _ in pairs)
+        return _ConceptRescore(best_rare, alts, keys)
 
     def _postings_any(self, fieldname: str, term: str, out: dict[int, float]) -> None:
         tb = term.encode("utf-8")
@@ -339,10 +324,10 @@ class Engine:
                 if not (seg.deleted and doc in seg.deleted):
                     out[doc + seg.offset] = out.get(doc + seg.offset, 0.0) + tf
 
-    def _header_terms(self, docnum: int) -> dict[str, list[str]]:
+    def _header_terms(self, docnum: int, fields: set[str]) -> dict[str, list[str]]:
         seg = self.segments[bisect.bisect_right(self._offsets, docnum) - 1]
         raw = seg.header(docnum - seg.offset)
-        return decode_header_terms(raw) if raw else {}
+        return decode_header_terms(raw, fields) if raw else {}
 
     def explain(self, plan: Plan, docnums: list[int]) -> dict[int, dict[str, float]]:
         """Per-field BM25 of every query term on the given pages (before concept max and coverage)."""
@@ -358,15 +343,86 @@ class Engine:
         return {d: dict(v) for d, v in out.items()}
 
 
-def _best_of(alt_scores: list[dict[int, float]]) -> dict[int, float]:
-    """Per page, the best alternative's score: a concept counts once however it was said."""
-    if len(alt_scores) == 1:
-        return alt_scores[0]
-    best: dict[int, float] = {}
-    for scores in alt_scores:
-        for d, s in scores.items():
-            if s > best.get(d, 0.0):
-                best[d] = s
+@dataclass(frozen=True)
+class _ConceptRescore:
+    """One concept on the candidates: its best rare score per page, and per alternative its rare
+    scores and the factors of its common ((term, field), factor) pairs."""
+
+    best_rare: dict[int, float]
+    alts: list[tuple[dict[int, float], list[tuple[tuple[str, str], float]]]]
+    keys: frozenset[tuple[str, str]]
+
+
+class _Rescorer:
+    """Final scores of candidates: each concept's best alternative with its common terms counted in
+    the page's stored header terms, code matches, the header phrase bonus, and the coverage factor."""
+
+    def __init__(self, engine: Engine, plan: Plan, concepts: list[_ConceptRescore],
+                 code_scores: dict[int, float]) -> None:
+        self.engine = engine
+        self.concepts = concepts
+        self.code_scores = code_scores
+        self.n_codes = len(plan.codes)
+        self.n_parts = len(plan.concepts) + len(plan.codes)
+        self.phrase = plan.phrase if len(plan.phrase) >= 2 else ()
+        self.wanted: dict[str, set[str]] = defaultdict(set)  # field -> common terms to count there
+        for concept in concepts:
+            for term, f in concept.keys:
+                self.wanted[f].add(term)
+        self.header_fields = set(self.wanted) | (set(HEADER_FIELDS) if self.phrase or HEADER_COVER else set())
+        self.query_terms = frozenset(t for c in plan.concepts for a in c.alts for t in a.terms)
+        self.unsearched = plan.unsearched
+        self.avg = {f: engine.reader.field_length(f) / engine.n or 1.0 for f in self.wanted}
+        self.phrase_bonus = [(f, PHRASE_BOOST * engine.boosts.get(f, 1.0)) for f in HEADER_FIELDS]
+
+    def score(self, d: int) -> Scored:
+        header = self.engine._header_terms(d, self.header_fields) if self.header_fields else {}
+        found = self._common_counts(header)
+        total, hits = 0.0, 0
+        for concept in self.concepts:
+            best = _concept_best(concept, d, found)
+            if best > 0:
+                total += best
+                hits += 1
+        if self.code_scores.get(d):
+            total += self.code_scores[d]
+            hits += self.n_codes
+        if self.phrase:
+            for f, bonus in self.phrase_bonus:
+                if f in header and _has_phrase(header[f], self.phrase):
+                    total += bonus
+                    break
+        coverage = min(1.0, hits / self.n_parts) if self.n_parts else 1.0
+        named = _header_cover(header, self.query_terms, self.unsearched) if HEADER_COVER else 0.0
+        return Scored(d, total * (COORD_BASE + coverage) * (1 + HEADER_COVER * named))
+
+    def _common_counts(self, header: dict[str, list[str]]) -> dict[tuple[str, str], tuple[int, float]]:
+        """(tf, tf + K1 * length norm) of each common query term present in each header field."""
+        found = {}
+        for f, terms in self.wanted.items():
+            toks = header.get(f)
+            present = terms.intersection(toks) if toks else ()
+            if present:
+                norm = K1 * ((1 - B) + B * len(toks) / self.avg[f])
+                for term in present:
+                    tf = toks.count(term)
+                    found[(term, f)] = (tf, tf + norm)
+        return found
+
+
+def _concept_best(concept: _ConceptRescore, d: int, found: dict[tuple[str, str], tuple[int, float]]) -> float:
+    """The concept's best alternative on page d; with none of its common terms there, the best rare score."""
+    if not found or concept.keys.isdisjoint(found):
+        return concept.best_rare.get(d, 0.0)
+    best = 0.0
+    for rare_scores, pairs in concept.alts:
+        s = rare_scores.get(d, 0.0)
+        for key, factor in pairs:
+            hit = found.get(key)
+            if hit:
+                s += factor * hit[0] / hit[1]
+        if s > best:
+            best = s
     return best
 
 
@@ -382,9 +438,68 @@ def _header_cover(header: dict[str, list[str]], query_terms: frozenset[str], ski
     return best
 
 
+def _candidates(partial: dict[int, float], fallback: set[int]) -> list[int]:
+    """The CANDIDATES best pages, FALLBACK_SHARE of the places kept for pages that common terms
+    brought: rare terms score in every header field, common ones here only in the title, so
+    without the reserve a rare synonym's pages could fill every place."""
+    chosen = _top(partial, CANDIDATES)
+    if not fallback:
+        return chosen
+    picked = set(chosen)
+    rest = {d: partial[d] for d in fallback if d in partial and d not in picked}
+    reserved = _top(rest, FALLBACK_SHARE)
+    if not reserved:
+        return chosen
+    keep = _top({d: partial[d] for d in chosen}, CANDIDATES - len(reserved))
+    return keep + reserved
+
+
+def _add_into(total: dict[int, float], scores: dict[int, float]) -> None:
+    """total[d] += scores[d] for every page; an empty total takes the scores as they are (0.0 + s is s)."""
+    if not total:
+        total.update(scores)
+        return
+    get = total.get
+    for d, s in scores.items():
+        total[d] = get(d, 0.0) + s
+
+
+def _top(scores: dict[int, float], n: int) -> list[int]:
+    """The n pages of highest (score, docnum), as heapq.nlargest would pick them, comparing bare floats."""
+    if len(scores) <= n:
+        return list(scores)
+    cut = heapq.nlargest(n, scores.values())[-1]
+    chosen = [d for d, s in scores.items() if s >= cut]
+    if len(chosen) == n:
+        return chosen
+    above = [d for d in chosen if scores[d] > cut]  # more pages tie at the cut than fit: largest docnums
+    ties = sorted((d for d in chosen if scores[d] == cut), reverse=True)
+    return above + ties[:n - len(above)]
+
+
+def _live(ids, tfs, deleted: set[int]) -> tuple[list[int], list[float]]:
+    """A block's postings without deleted pages."""
+    live = [(doc, tf) for doc, tf in zip(ids, tfs) if doc not in deleted]
+    return [doc for doc, _ in live], [tf for _, tf in live]
+
+
+def _best_of(alt_scores: list[dict[int, float]]) -> dict[int, float]:
+    """Per page, the best alternative's score: a concept counts once however it was said."""
+    if len(alt_scores) == 1:
+        return alt_scores[0]
+    best: dict[int, float] = {}
+    for scores in alt_scores:
+        for d, s in scores.items():
+            if s > best.get(d, 0.0):
+                best[d] = s
+    return best
+
+
 def _has_phrase(tokens: list[str], phrase: tuple[str, ...], slop: int = 2) -> bool:
     """Whether the phrase's terms appear in order with at most ``slop`` extra words between them."""
     first = phrase[0]
+    if first not in tokens:  # most pages: one C-level scan
+        return False
     for i, tok in enumerate(tokens):
         if tok != first:
             continue

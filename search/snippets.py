@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from index.analysis import analyze, fold
+from index.analysis import WORD_RE, fold, word_terms
 from index.schema import LABEL_TO_FIELD
 from ingest.record import ProcedureRecord
 
@@ -83,7 +83,7 @@ def make_snippets(record: ProcedureRecord, highlight: set[str], boosts: dict[str
         lowered = lowered.replace(".", "").replace("-", "")  # codes (E11.9) and joined words
         if not any(p in lowered for p in probes):
             continue
-        spans = [(p.start, p.end, p.term) for p in analyze(text) if p.term in highlight]
+        spans = _spans(text, highlight)
         if not spans:
             continue
         matched_sections.append(label)
@@ -94,14 +94,7 @@ def make_snippets(record: ProcedureRecord, highlight: set[str], boosts: dict[str
     for _, label, text, spans in scored[:limit]:
         flat = text.replace("\n", " \u2022 ")
         # Offsets shift by 2 for every newline replaced before them.
-        shift = [0] * (len(text) + 1)
-        extra = 0
-        for i, ch in enumerate(text):
-            shift[i] = extra
-            if ch == "\n":
-                extra += 2
-        shift[len(text)] = extra
-        spans2 = [(s + shift[s], e + shift[e], t) for s, e, t in spans]
+        spans2 = [(s + 2 * text.count("\n", 0, s), e + 2 * text.count("\n", 0, e), t) for s, e, t in spans]
         lead, end = _best_window(flat, spans2, width)
         frag = flat[lead:end]
         marks = tuple(sorted({(s - lead, e - lead) for s, e, _ in spans2 if s >= lead and e <= end}))
@@ -115,6 +108,16 @@ def make_snippets(record: ProcedureRecord, highlight: set[str], boosts: dict[str
         flat = text.replace("\n", " \u2022 ")
         snippets.append(Snippet(label, flat[:width] + ("\u2026" if len(flat) > width else "")))
     return tuple(snippets), tuple(matched_sections)
+
+
+def _spans(text: str, highlight: set[str]) -> list[tuple[int, int, str]]:
+    """(start, end, term) of each highlighted term in text order, as analyze() would give them; the
+    distinct words are looked at first, so a section without a highlighted word costs no Python loop."""
+    words = {w for w in set(WORD_RE.findall(text)) if not highlight.isdisjoint(word_terms(w))}
+    if not words:
+        return []
+    return [(m.start(), m.end(), t) for m in WORD_RE.finditer(text) if m.group() in words
+            for t in word_terms(m.group()) if t in highlight]
 
 
 def _merge(marks: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:

@@ -11,6 +11,7 @@ import pytest
 
 from benchmarks.corpus_sample import (DATA_DIR, DEFAULT_CACHE, DEFAULT_QUERIES, DEFAULT_TARBALL, Query,
                                       select_sample, unpack_once)
+from benchmarks.measure import WARMUP_QUERIES, speed_and_relevance
 from benchmarks.relevance import (first_relevant_rank, is_relevant, recall_at, reciprocal_rank, score_query,
                                   success_at, summarize)
 from benchmarks.timing import percentile
@@ -143,3 +144,17 @@ def test_tiny_benchmark_run(tmp_path: Path) -> None:
     delete = results["updates"][-1]
     assert delete["action"] == "delete" and delete["detected"] == [10]
     assert set(results["ratios"]) == {"naive_whoosh", "sqlite_fts5"}
+
+
+def test_timed_queries_run_once_after_warm_up_queries_of_their_own() -> None:
+    queries = [Query("q1", "knee", ("0SRC0J9",), "lay"), Query("q2", WARMUP_QUERIES[0], ("0SRD0J9",), "lay")]
+    seen: list[str] = []
+
+    def search(text: str) -> list[str]:
+        seen.append(text)
+        return []
+
+    latency, _ = speed_and_relevance(search, queries)
+    warmup = [q for q in WARMUP_QUERIES if q != WARMUP_QUERIES[0]]  # a timed query is never a warm-up
+    assert seen == warmup + ["knee", WARMUP_QUERIES[0]]
+    assert latency["n"] == 2

@@ -12,7 +12,7 @@ from index import field_boosts
 from index.analysis import analyze, terms
 from ingest.record import ProcedureRecord
 from search.searcher import Results, Searcher
-from search.snippets import Snippet, make_snippets
+from search.snippets import Snippet, _spans, make_snippets
 from search_fixtures import bundled_index, searcher  # noqa: F401  (fixtures)
 
 # Pieces of the query language and of awkward text, glued together in any order.
@@ -114,3 +114,11 @@ def test_snippet_html_escapes_arbitrary_text(text: str, spans) -> None:
     assert html.unescape(TAG.sub("", rendered)) == text
     assert "<" not in TAG.sub("", rendered) and ">" not in TAG.sub("", rendered)
     assert snippet.render(lambda s: s) == text
+
+
+@settings(max_examples=2_000, deadline=None, database=None)
+@given(text=TEXT, words=QUERY_WORDS)
+def test_snippet_spans_are_what_analysis_gives(text, words) -> None:
+    highlight = {t for w in words for t in terms(w)}
+    expected = [(p.start, p.end, p.term) for p in analyze(text) if p.term in highlight]
+    assert _spans(text, highlight) == expected
