@@ -26,8 +26,8 @@ from .postings import POSTINGS_CACHE_MAX, Postings, PostingsCache, new_postings
 
 K1 = 1.2
 B = 0.75
-CANDIDATES = 400  # pages re-scored with common terms
-FALLBACK_SHARE = 100  # of the CANDIDATES, places kept for pages brought by common terms
+CANDIDATES = 250  # pages re-scored with common terms
+FALLBACK_SHARE = 60  # of the CANDIDATES, places kept for pages brought by common terms
 FALLBACK_TERMS = 2  # common terms read in full for a concept that has no rare term
 CANDIDATE_DF_MAX = 0.12  # ...unless even its least common term is on more pages than this share
 PHRASE_BOOST = 1.5
