@@ -178,22 +178,13 @@ class Compiler:
             if not span and not entries:
                 i = end
                 continue
-            plain, axes = split_axes(self.with_variants(entries))
+            plain, groups = split_axes(self.with_variants(entries))
             concept = self.concept(span or words[i:end], plain, None)
             if concept:
                 concepts.append(concept)
-            for group in axes:
-                part = self.concept([], group, None, typed=False)
-                if part:
-                    concepts.append(part)
             if end == i + 1 and self.thesaurus:
-                groups = self.thesaurus.word_parts(words[i])
-                if not groups and not entries:
-                    groups = self.adjective_stem(words[i])
-                for group in groups:
-                    part = self.concept([], group, None, typed=False)
-                    if part:
-                        concepts.append(part)
+                groups += self.thesaurus.word_parts(words[i]) or ([] if entries else self.adjective_stem(words[i]))
+            concepts.extend(c for c in (self.concept([], g, None, typed=False) for g in groups) if c)
             i = end
         return concepts
 
