@@ -15,6 +15,7 @@ from whoosh import query as wq
 from whoosh.reading import IndexReader
 
 from index.analysis import fold, stem_word, terms
+from index.schema import HEADER_FIELDS
 
 from .engine import CODE_BOOST, PHRASE_BOOST, SIMILAR_BOOST, Alt, Concept, Plan
 from .parse import Bool, Code, CodePrefix, CodeRange, Not, ParsedQuery, Phrase, Seq, Word
@@ -30,6 +31,10 @@ DF_FIELDS = ("title", "summary", "procedure")
 MAX_STEM_WORDS = 4
 EXCLUDING = frozenset(["without", "except", "excluding"])
 MAX_EXCLUDED_WORDS = 4
+# Expansions of typed words that no page header uses are worth more (see absent_scale), up to
+# ABSENT_CAP: still less than a typed word that matches.
+ABSENT_SCALE = 1.4
+ABSENT_CAP = 0.75
 
 
 @dataclass(frozen=True)
@@ -179,12 +184,13 @@ class Compiler:
                 i = end
                 continue
             plain, groups = split_axes(self.with_variants(entries))
-            concept = self.concept(span or words[i:end], plain, None)
+            scale = self.absent_scale(span or words[i:end])
+            concept = self.concept(span or words[i:end], plain, None, scale=scale)
             if concept:
                 concepts.append(concept)
             if end == i + 1 and self.thesaurus:
                 groups += self.thesaurus.word_parts(words[i]) or ([] if entries else self.adjective_stem(words[i]))
-            concepts.extend(c for c in (self.concept([], g, None, typed=False) for g in groups) if c)
+            concepts.extend(c for c in (self.concept([], g, None, typed=False, scale=scale) for g in groups) if c)
             i = end
         return concepts
 
@@ -208,9 +214,18 @@ class Compiler:
         word = fold(words[i])
         return word in QUERY_STOP or (word == "a" and i + 1 < len(words))
 
+    def absent_scale(self, words: list[str]) -> float:
+        """How much more the expansions of typed words count when no title, name or technical
+        term uses them: "humerus" can only be found as "Humeral Head" or "Humeral Shaft"."""
+        typed = [t for w in words for t in terms(w)]
+        if typed and not any(self.reader.doc_frequency(f, t) for t in typed for f in HEADER_FIELDS):
+            return ABSENT_SCALE
+        return 1.0
+
     def concept(self, words: list[str], entries: list[Entry] | None,
-                fields: tuple[str | None, ...] | None, typed: bool = True) -> Concept | None:
-        """What the user typed at weight 1, its expansions at theirs (a word part has no typed form)."""
+                fields: tuple[str | None, ...] | None, typed: bool = True, scale: float = 1.0) -> Concept | None:
+        """What the user typed at weight 1, its expansions at theirs times `scale` (a word part has
+        no typed form)."""
         use_fields = tuple(f for f in (fields or ()) if f) or self.fields
         typed_terms = tuple(t for w in words for t in terms(w))
         alts = [Alt(typed_terms, 1.0, use_fields)] if typed and typed_terms else []
@@ -224,9 +239,12 @@ class Compiler:
             if alt_terms and alt_terms not in seen:
                 seen.add(alt_terms)
                 # A spelling variant is the same word: it is looked for wherever typed words are.
-                alts.append(Alt(alt_terms, entry.weight, use_fields if entry.kind == "spelling" else exp_fields))
+                weight = entry.weight
+                if scale != 1.0 and entry.kind != "spelling":
+                    weight = max(weight, min(ABSENT_CAP, weight * scale))
+                alts.append(Alt(alt_terms, weight, use_fields if entry.kind == "spelling" else exp_fields))
                 self.out.expansions.append(Expansion(" ".join(words) or " ".join(entry.source), entry.target,
-                                                     entry.weight, entry.kind))
+                                                     weight, entry.kind))
         if not alts:
             return None
         all_terms = frozenset(t for a in alts for t in a.terms)

@@ -288,6 +288,25 @@ def test_unknown_adjective_finds_the_noun_in_titles(tmp_path: Path) -> None:
         assert [(e.source, e.kind) for e in results.expansions if e.target.startswith("zorb")] == [("zorbal", "word part")]
 
 
+def test_word_no_title_uses_counts_through_its_expansions(tmp_path: Path) -> None:
+    """"humerus" is in no title (pages say "Humeral Head"), so its expansions count for more than
+    when a title uses the word itself."""
+    corpus = tmp_path / "corpus"
+    write_page(corpus, "0PBD0ZZ", "Excision of Right Humeral Head, Open Approach", "",
+               {"Summary": "Part of the right humeral head, the top of the humerus, is cut out."})
+    write_page(corpus, "0NB10ZZ", "Excision of Frontal Bone, Open Approach", "",
+               {"Summary": "Part of the frontal bone is cut out."})
+    write_page(corpus, "0NBB0ZZ", "Excision of Nasal Bone, Open Approach", "",
+               {"Summary": "Part of the nasal bone is cut out."})
+    with Searcher.open(build(corpus, tmp_path / "ix")) as s:
+        results = s.search("excision of bone for graft, humerus")
+        scaled = {e.target: e.weight for e in results.expansions if e.source == "humerus"}
+    write_page(corpus, "99901", "Humerus Widget Repair", "", {"Summary": "A widget mends the humerus."})
+    with Searcher.open(build(corpus, tmp_path / "ix2")) as s:
+        plain = {e.target: e.weight for e in s.search("humerus").expansions if e.source == "humerus"}
+    assert scaled["humeral head"] > plain["humeral head"]
+
+
 @pytest.mark.parametrize("text, kept", [
     ("closed reduction without internal fixation, phalanges of hand",
      ["closed", "reduction", "phalanges", "of", "hand"]),
