@@ -246,12 +246,21 @@ class Engine:
                 scores: dict[int, float] = {}
                 per_term = alt.per_term
                 deferred = []
-                for term in alt.terms:
+                key = self.key_term(alt)
+                for term in (alt.terms if key is None else (key,) + tuple(t for t in alt.terms if t != key)):
                     if self.df(term, alt.fields) > self.common_df and rescore_fields & set(alt.fields):
                         deferred.append(term)
                         continue
+                    if key is None or term == key:
+                        for f in alt.fields:
+                            self.term_scores(term, f, per_term, scores)
+                        continue
+                    more: dict[int, float] = {}
                     for f in alt.fields:
-                        self.term_scores(term, f, per_term, scores)
+                        self.term_scores(term, f, per_term, more)
+                    for d, v in more.items():
+                        if d in scores:
+                            scores[d] += v
                 alt_scores.append(scores)
                 alt_common.append(deferred)
             rare.append(alt_scores)
@@ -307,14 +316,25 @@ class Engine:
         results.sort(key=lambda r: (-r.score, r.docnum))
         return results, len(partial)
 
+    def key_term(self, alt: Alt) -> str | None:
+        """The rarest word of a multi-word expansion, when it is not a common one: a page must
+        contain it for the expansion to count ("lid margin" -> "upper eyelid" must not find "Upper
+        Femur"). Words the user typed are left to BM25 as they are."""
+        if len(alt.terms) < 2 or alt.weight >= 1.0:
+            return None
+        # Of equally rare words the last: English puts the head noun last ("lower eyelid").
+        key = min(reversed(alt.terms), key=lambda t: self.df(t, alt.fields))
+        return key if self.df(key, alt.fields) <= self.common_df else None
+
     def _concept_rescore(self, concept: Concept, rare: list[dict[int, float]], common: list[list[str]],
                          best_rare: dict[int, float]) -> _ConceptRescore:
         """A concept's alternatives with the BM25 factor of each common term in each header field."""
         alts = [(rare[ai], [((t, f), self.idf(f, t) * alt.per_term
                              * self.boosts.get(f, 1.0) * (K1 + 1))
-                            for t in common[ai] for f in alt.fields if f in RESCORE_FIELDS])
+                            for t in common[ai] for f in alt.fields if f in RESCORE_FIELDS],
+                 self.key_term(alt) is not None)
                 for ai, alt in enumerate(concept.alts)]
-        keys = frozenset(key for _, pairs in alts for key, _ in pairs)
+        keys = frozenset(key for _, pairs, _ in alts for key, _ in pairs)
         return _ConceptRescore(best_rare, alts, keys)
 
     def _postings_any(self, fieldname: str, term: str, out: dict[int, float]) -> None:
@@ -349,7 +369,7 @@ class _ConceptRescore:
     scores and the factors of its common ((term, field), factor) pairs."""
 
     best_rare: dict[int, float]
-    alts: list[tuple[dict[int, float], list[tuple[tuple[str, str], float]]]]
+    alts: list[tuple[dict[int, float], list[tuple[tuple[str, str], float]], bool]]
     keys: frozenset[tuple[str, str]]
 
 
@@ -415,8 +435,10 @@ def _concept_best(concept: _ConceptRescore, d: int, found: dict[tuple[str, str],
     if not found or concept.keys.isdisjoint(found):
         return concept.best_rare.get(d, 0.0)
     best = 0.0
-    for rare_scores, pairs in concept.alts:
+    for rare_scores, pairs, keyed in concept.alts:
         s = rare_scores.get(d, 0.0)
+        if keyed and not s:
+            continue
         for key, factor in pairs:
             hit = found.get(key)
             if hit:

@@ -108,7 +108,7 @@ def test_section_option_restricts_the_search(bundled_index: str) -> None:
 
 
 def test_explain_shows_expansions_and_field_scores(bundled_index: str) -> None:
-    result = invoke(["search", "EBP", "--index", bundled_index, "--explain", "--limit", "2"])
+    result = invoke(["search", "EBP headache", "--index", bundled_index, "--explain", "--limit", "2"])
     assert result.exit_code == 0
     assert "expansions: EBP -> epidural blood patch (abbreviation" in result.stdout
     score_lines = [line for line in result.stdout.splitlines() if line.startswith("    score ")]
@@ -157,7 +157,7 @@ def test_jsonl_format(bundled_index: str) -> None:
 
 
 def test_csv_format(bundled_index: str) -> None:
-    result = invoke(["search", "EBP", "--index", bundled_index, "--format", "csv", "--limit", "3"])
+    result = invoke(["search", "EBP headache", "--index", bundled_index, "--format", "csv", "--limit", "3"])
     assert result.exit_code == 0
     rows = list(csv.reader(io.StringIO(result.stdout)))
     assert rows[0] == ["rank", "code", "code_system", "title", "score", "snippet"]

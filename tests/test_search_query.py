@@ -307,6 +307,21 @@ def test_word_no_title_uses_counts_through_its_expansions(tmp_path: Path) -> Non
     assert scaled["humeral head"] > plain["humeral head"]
 
 
+def test_multi_word_expansion_needs_its_rarest_word(tmp_path: Path) -> None:
+    """"lid margin" expands to "upper eyelid": a page saying only "upper" is not a match."""
+    corpus = tmp_path / "corpus"
+    write_page(corpus, "08910ZZ", "Drainage of Right Upper Eyelid, Open Approach", "",
+               {"Summary": "The eyelid is opened and drained."})
+    write_page(corpus, "0Q870ZZ", "Division of Left Upper Femur, Open Approach", "",
+               {"Summary": "The upper femur is divided."})
+    write_page(corpus, "0Q880ZZ", "Division of Right Lower Femur, Open Approach", "",
+               {"Summary": "The lower femur is divided."})
+    with Searcher.open(build(corpus, tmp_path / "ix")) as s:
+        results = s.search("lid margin")
+        assert "upper eyelid" in {e.target for e in results.expansions}
+        assert codes(results) == ["08910ZZ"]
+
+
 @pytest.mark.parametrize("text, kept", [
     ("closed reduction without internal fixation, phalanges of hand",
      ["closed", "reduction", "phalanges", "of", "hand"]),
