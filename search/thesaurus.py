@@ -24,6 +24,8 @@ THESAURUS_ENV = "PROCSEARCH_THESAURUS"
 MAX_PHRASE_WORDS = 5
 CACHE_FORMAT = 3  # bump when Thesaurus's attributes change
 STEM_KIND = "word stem"  # an unknown front of a compound, matched as a prefix of indexed words
+# Small words a query may put inside a term the files write without them ("vessels of upper limb").
+FILLER = frozenset(["of", "the", "to", "in", "on", "for", "a", "an"])
 
 # How much an expansion counts against a word the user typed (1.0).
 WEIGHTS = {"abbreviation": 0.7, "synonym": 0.6, "spelling": 0.9, "word part": 0.6}
@@ -162,9 +164,10 @@ class Thesaurus:
         while i < len(words):
             for n in range(min(MAX_PHRASE_WORDS, len(words) - i), 0, -1):
                 key = tuple(words[i:i + n])
-                entries = self.phrases.get(key)
-                if not entries and n > 1:
-                    entries = self.phrases.get(self.unordered.get(tuple(sorted(key)), ()))
+                entries = self._phrase(key)
+                if not entries and n > 2 and key[0] not in FILLER and key[-1] not in FILLER:
+                    # "foramen of Monro" is the entry "foramen monro"; "circle of willis" keeps its "of"
+                    entries = self._phrase(tuple(w for w in key if w not in FILLER))
                 if not entries:
                     continue
                 if key in self.abbreviations and n == 1 and not _abbreviation_ok(original[i]):
@@ -173,6 +176,13 @@ class Thesaurus:
                 break
             i += 1
         return found
+
+    def _phrase(self, key: tuple[str, ...]) -> list[Entry] | None:
+        """Entries of a term, its words in the order written or in any order."""
+        entries = self.phrases.get(key)
+        if not entries and len(key) > 1:
+            entries = self.phrases.get(self.unordered.get(tuple(sorted(key)), ()))
+        return entries
 
     def word_parts(self, word: str) -> list[list[Entry]]:
         """Meanings of each part of a compound, one group per part: a salpingo-oophorectomy is a

@@ -92,6 +92,20 @@ def test_multi_word_terms_match_in_any_order(tmp_path: Path) -> None:
     assert th.lookup([key_of(w)[0] for w in ["knee", "pain"]], ["knee", "pain"]) == []
 
 
+def test_small_words_inside_a_query_term_are_skipped(tmp_path: Path) -> None:
+    th = Thesaurus([write(tmp_path / "body_parts.txt",
+                          "upper limb vessel = axillary artery\ncircle of willis = intracranial artery\n")])
+
+    def spans(text: str) -> list[tuple[int, int]]:
+        words = text.split()
+        return [(a, b) for a, b, _ in th.lookup([(key_of(w)[:1] or (w,))[0] for w in words], words)]
+
+    assert spans("vessels of upper limb") == [(0, 4)]
+    assert spans("circle of willis") == [(0, 3)]
+    assert spans("of upper limb vessel") == [(1, 4)]
+    assert spans("upper limb of vessel of") == [(0, 4)]
+
+
 def test_kinds_follow_the_file_name_and_capitals(tmp_path: Path) -> None:
     abbrev = write(tmp_path / "abbreviations.txt", "QZX = quite zany xylophone\n")
     other = write(tmp_path / "custom.txt", "BLRG = big lumpy red growth\nbump = growth\n")
