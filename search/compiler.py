@@ -26,6 +26,9 @@ from .thesaurus import ADJECTIVE_ENDINGS, STEM_KIND, WEIGHTS, Entry, Thesaurus, 
 # dropped from free text; still searchable inside quotes or with a field scope.
 QUERY_STOP = frozenset("""the of an and to in on for by at from into is are was be as its this that or
 other unspecified specified otherwise nos nec elsewhere classified mention""".split())
+# "site" after these words says nothing about the procedure ("of other specified site").
+FILLER_NOUNS = frozenset(["site", "sites"])
+QUALIFYING_STOP = frozenset(["other", "unspecified", "specified", "multiple", "any"])
 UNSEARCHED = frozenset(t for w in QUERY_STOP for t in terms(w))
 DF_FIELDS = ("title", "summary", "procedure")
 MAX_STEM_WORDS = 4
@@ -210,8 +213,11 @@ class Compiler:
 
     @staticmethod
     def is_stop(words: list[str], i: int) -> bool:
-        """A function word (or the article "a" before another word; "hepatitis A" keeps its A)."""
+        """A function word (or the article "a" before another word; "hepatitis A" keeps its A), or
+        the filler noun of a code-set phrase ("unspecified site", "other sites")."""
         word = fold(words[i])
+        if word in FILLER_NOUNS and i and fold(words[i - 1]) in QUALIFYING_STOP:
+            return True
         return word in QUERY_STOP or (word == "a" and i + 1 < len(words))
 
     def absent_scale(self, words: list[str]) -> float:

@@ -322,6 +322,17 @@ def test_multi_word_expansion_needs_its_rarest_word(tmp_path: Path) -> None:
         assert codes(results) == ["08910ZZ"]
 
 
+def test_site_after_unspecified_is_not_searched(tmp_path: Path) -> None:
+    """ICD-9-CM's "unspecified site" names no body part; "site" alone still searches."""
+    corpus = tmp_path / "corpus"
+    write_page(corpus, "02RH38M", "Replacement of Pulmonary Valve with Zooplastic Tissue, Native Site", "",
+               {"Summary": "The valve is replaced at its native site."})
+    write_page(corpus, "0NB10ZZ", "Excision of Frontal Bone, Open Approach", "", {"Summary": "Bone is cut out."})
+    with Searcher.open(build(corpus, tmp_path / "ix")) as s:
+        assert codes(s.search("excision of bone, unspecified site")) == ["0NB10ZZ"]
+        assert codes(s.search("native site")) == ["02RH38M"]
+
+
 @pytest.mark.parametrize("text, kept", [
     ("closed reduction without internal fixation, phalanges of hand",
      ["closed", "reduction", "phalanges", "of", "hand"]),
