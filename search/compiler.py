@@ -20,7 +20,8 @@ from index.schema import HEADER_FIELDS
 from .engine import CODE_BOOST, PHRASE_BOOST, SIMILAR_BOOST, Alt, Concept, Plan
 from .parse import Bool, Code, CodePrefix, CodeRange, Not, ParsedQuery, Phrase, Seq, Word
 from .spelling import Speller
-from .thesaurus import ADJECTIVE_ENDINGS, STEM_KIND, WEIGHTS, Entry, Thesaurus, key_of, split_axes
+from .thesaurus import (ADJECTIVE_ENDINGS, APPROACHES, STEM_KIND, WEIGHTS, Entry, Thesaurus, key_of,
+                        split_axes)
 
 # Function words, and the filler of code-set descriptions ("Other ... not otherwise specified"),
 # dropped from free text; still searchable inside quotes or with a field scope.
@@ -30,6 +31,7 @@ other unspecified specified otherwise nos nec elsewhere classified mention""".sp
 FILLER_NOUNS = frozenset(["site", "sites"])
 QUALIFYING_STOP = frozenset(["other", "unspecified", "specified", "multiple", "any"])
 UNSEARCHED = frozenset(t for w in QUERY_STOP for t in terms(w))
+APPROACH_TERMS = frozenset(t for a in APPROACHES for t in terms(a)) - UNSEARCHED
 DF_FIELDS = ("title", "summary", "procedure")
 MAX_STEM_WORDS = 4
 EXCLUDING = frozenset(["without", "except", "excluding"])
@@ -166,6 +168,7 @@ class Compiler:
                     fields = (word.field,) if isinstance(word, Word) and word.field else self.fields
                     plan.negatives.append(Concept([Alt(tuple(terms(text)), 1.0, fields)]))
         flush()
+        plan.names_approach = any(t in APPROACH_TERMS for c in plan.concepts for a in c.alts for t in a.terms)
         return plan
 
     def free_words(self, words: list[str]) -> list[Concept]:

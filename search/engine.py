@@ -35,7 +35,10 @@ CODE_BOOST = 1000.0
 SIMILAR_BOOST = 20.0
 HEADER_COVER = 2.0  # final score *= 1 + HEADER_COVER * share of the best header field's words matched
 COORD_BASE = 0.2  # final score = score * (COORD_BASE + share of query concepts matched)
-PHRASE_SPREAD = 0.5  # an n-word alternative weighs weight / n ** PHRASE_SPREAD per word
+PHRASE_SPREAD = 0.5
+# A query that names no approach ranks the open approach first among variants (score *= 1 +
+# OPEN_PRIOR): an operation is open unless said otherwise, as ICD-9-CM and coders take it.
+OPEN_PRIOR = 0.1  # an n-word alternative weighs weight / n ** PHRASE_SPREAD per word
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ class Plan:
     negatives: list[Concept] = field(default_factory=list)
     phrase: tuple[str, ...] = ()  # typed words' terms, for the header phrase bonus
     unsearched: frozenset[str] = frozenset()  # words a query never searches (of, and): not counted in a title
+    names_approach: bool = False  # some word or expansion of the query is an approach
 
 
 @dataclass(frozen=True)
@@ -392,6 +396,7 @@ class _Rescorer:
         self.header_fields = set(self.wanted) | (set(HEADER_FIELDS) if self.phrase or HEADER_COVER else set())
         self.query_terms = frozenset(t for c in plan.concepts for a in c.alts for t in a.terms)
         self.unsearched = plan.unsearched
+        self.open_prior = 0.0 if plan.names_approach else OPEN_PRIOR
         self.avg = {f: engine.reader.field_length(f) / engine.n or 1.0 for f in self.wanted}
         self.phrase_bonus = [(f, PHRASE_BOOST * engine.boosts.get(f, 1.0)) for f in HEADER_FIELDS]
 
@@ -412,6 +417,8 @@ class _Rescorer:
                 if f in header and _has_phrase(header[f], self.phrase):
                     total += bonus
                     break
+        if self.open_prior and _has_phrase(header.get("title", ()), ("open", "approach"), 0):
+            total *= 1 + self.open_prior
         coverage = min(1.0, hits / self.n_parts) if self.n_parts else 1.0
         named = _header_cover(header, self.query_terms, self.unsearched) if HEADER_COVER else 0.0
         return Scored(d, total * (COORD_BASE + coverage) * (1 + HEADER_COVER * named))

@@ -333,6 +333,17 @@ def test_site_after_unspecified_is_not_searched(tmp_path: Path) -> None:
         assert codes(s.search("native site")) == ["02RH38M"]
 
 
+def test_open_approach_first_unless_the_query_names_one(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    write_page(corpus, "0NB00ZZ", "Excision of Skull, Open Approach", "", {"Summary": "Part of the skull is cut out."})
+    write_page(corpus, "0NB03ZZ", "Excision of Skull, Percutaneous Approach", "",
+               {"Summary": "Part of the skull is cut out through a needle in the skull."})
+    with Searcher.open(build(corpus, tmp_path / "ix")) as s:
+        assert codes(s.search("excision of skull")) == ["0NB00ZZ", "0NB03ZZ"]
+        assert codes(s.search("percutaneous excision of skull")) == ["0NB03ZZ", "0NB00ZZ"]
+        assert codes(s.search("closed excision of skull")) == ["0NB03ZZ", "0NB00ZZ"]
+
+
 @pytest.mark.parametrize("text, kept", [
     ("closed reduction without internal fixation, phalanges of hand",
      ["closed", "reduction", "phalanges", "of", "hand"]),
