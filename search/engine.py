@@ -20,9 +20,11 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
+from index.analysis import terms
 from index.schema import HEADER_FIELDS, HEADER_TERMS, RESCORE_FIELDS, decode_header_terms
 
 from .postings import POSTINGS_CACHE_MAX, Postings, PostingsCache, new_postings
+from .thesaurus import APPROACHES
 
 K1 = 1.2
 B = 0.75
@@ -35,10 +37,14 @@ CODE_BOOST = 1000.0
 SIMILAR_BOOST = 20.0
 HEADER_COVER = 2.0  # final score *= 1 + HEADER_COVER * share of the best header field's words matched
 COORD_BASE = 0.2  # final score = score * (COORD_BASE + share of query concepts matched)
-PHRASE_SPREAD = 0.5
+PHRASE_SPREAD = 0.5  # an n-word alternative weighs weight / n ** PHRASE_SPREAD per word
 # A query that names no approach ranks the open approach first among variants (score *= 1 +
 # OPEN_PRIOR): an operation is open unless said otherwise, as ICD-9-CM and coders take it.
-OPEN_PRIOR = 0.1  # an n-word alternative weighs weight / n ** PHRASE_SPREAD per word
+OPEN_PRIOR = 0.1
+VARIANT_FACTOR = 0.9  # see _spread_variants
+# Title words that tell variants of one procedure apart: the side and the approach.
+VARIANT_TERMS = frozenset(t for text in (*APPROACHES, "approach", "right", "left", "bilateral")
+                          for t in terms(text))
 
 
 @dataclass(frozen=True)
@@ -318,6 +324,8 @@ class Engine:
         rescorer = _Rescorer(self, plan, concepts, code_scores)
         results = [rescorer.score(d) for d in _candidates(partial, fallback)]
         results.sort(key=lambda r: (-r.score, r.docnum))
+        if VARIANT_FACTOR < 1.0:
+            results = _spread_variants(results, rescorer.variants)
         return results, len(partial)
 
     def key_term(self, alt: Alt) -> str | None:
@@ -397,6 +405,7 @@ class _Rescorer:
         self.query_terms = frozenset(t for c in plan.concepts for a in c.alts for t in a.terms)
         self.unsearched = plan.unsearched
         self.open_prior = 0.0 if plan.names_approach else OPEN_PRIOR
+        self.variants: dict[int, tuple[str, ...]] = {}  # page -> its title without side and approach
         self.avg = {f: engine.reader.field_length(f) / engine.n or 1.0 for f in self.wanted}
         self.phrase_bonus = [(f, PHRASE_BOOST * engine.boosts.get(f, 1.0)) for f in HEADER_FIELDS]
 
@@ -419,6 +428,7 @@ class _Rescorer:
                     break
         if self.open_prior and _has_phrase(header.get("title", ()), ("open", "approach"), 0):
             total *= 1 + self.open_prior
+        self.variants[d] = tuple(t for t in header.get("title", ()) if t not in VARIANT_TERMS)
         coverage = min(1.0, hits / self.n_parts) if self.n_parts else 1.0
         named = _header_cover(header, self.query_terms, self.unsearched) if HEADER_COVER else 0.0
         return Scored(d, total * (COORD_BASE + coverage) * (1 + HEADER_COVER * named))
@@ -481,6 +491,24 @@ def _candidates(partial: dict[int, float], fallback: set[int]) -> list[int]:
         return chosen
     keep = _top({d: partial[d] for d in chosen}, CANDIDATES - len(reserved))
     return keep + reserved
+
+
+def _spread_variants(results: list[Scored], variants: dict[int, tuple[str, ...]]) -> list[Scored]:
+    """Each further variant of a procedure already listed (the other side, another approach)
+    scores VARIANT_FACTOR times less than the one before it, so different procedures are not
+    pushed off the first page by the variants of one. The best variant keeps its score."""
+    seen: dict[tuple[str, ...], int] = defaultdict(int)
+    out = []
+    for r in results:
+        key = variants.get(r.docnum)
+        if key:
+            n = seen[key]
+            seen[key] = n + 1
+            if n:
+                r = Scored(r.docnum, r.score * VARIANT_FACTOR ** n)
+        out.append(r)
+    out.sort(key=lambda r: (-r.score, r.docnum))
+    return out
 
 
 def _add_into(total: dict[int, float], scores: dict[int, float]) -> None:

@@ -344,6 +344,23 @@ def test_open_approach_first_unless_the_query_names_one(tmp_path: Path) -> None:
         assert codes(s.search("closed excision of skull")) == ["0NB03ZZ", "0NB00ZZ"]
 
 
+def test_each_further_variant_of_a_procedure_scores_less(tmp_path: Path) -> None:
+    """Four sides and approaches of one excision, worded alike: each further variant scores less
+    (without the spreading they tie in pairs), so another procedure can come between them."""
+    corpus = tmp_path / "corpus"
+    frontal = ["0NB10ZZ", "0NB13ZZ", "0NB20ZZ", "0NB23ZZ"]
+    for code, what in zip(frontal, ["Right Frontal Bone, Open", "Right Frontal Bone, Percutaneous",
+                                     "Left Frontal Bone, Open", "Left Frontal Bone, Percutaneous"]):
+        write_page(corpus, code, f"Excision of {what} Approach", "", {"Summary": "Bone is cut out."})
+    for i, organ in enumerate("knee liver kidney spleen colon heart".split()):
+        write_page(corpus, f"9990{i}", f"Repair of {organ.title()}, Open Approach", "", {"Summary": f"The {organ} is mended."})
+    with Searcher.open(build(corpus, tmp_path / "ix")) as s:
+        hits = s.search("excision of frontal bone").hits
+    assert sorted(h.code for h in hits) == frontal
+    scores = [h.score for h in hits]
+    assert all(a > b for a, b in zip(scores, scores[1:]))
+
+
 @pytest.mark.parametrize("text, kept", [
     ("closed reduction without internal fixation, phalanges of hand",
      ["closed", "reduction", "phalanges", "of", "hand"]),
