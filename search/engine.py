@@ -322,11 +322,10 @@ class Engine:
         concepts = [self._concept_rescore(concept, rare[ci], common[ci], best_rare[ci])
                     for ci, concept in enumerate(plan.concepts)]
         rescorer = _Rescorer(self, plan, concepts, code_scores)
-        results = [rescorer.score(d) for d in _candidates(partial, fallback)]
-        results.sort(key=lambda r: (-r.score, r.docnum))
+        ranked = sorted(((-rescorer.score(d), d) for d in _candidates(partial, fallback)))
         if VARIANT_FACTOR < 1.0:
-            results = _spread_variants(results, rescorer.variants)
-        return results, len(partial)
+            ranked = _spread_variants(ranked, rescorer.variants)
+        return [Scored(d, -neg) for neg, d in ranked], len(partial)
 
     def key_term(self, alt: Alt) -> str | None:
         """The rarest word of a multi-word expansion, when it is not a common one: a page must
@@ -409,7 +408,7 @@ class _Rescorer:
         self.avg = {f: engine.reader.field_length(f) / engine.n or 1.0 for f in self.wanted}
         self.phrase_bonus = [(f, PHRASE_BOOST * engine.boosts.get(f, 1.0)) for f in HEADER_FIELDS]
 
-    def score(self, d: int) -> Scored:
+    def score(self, d: int) -> float:
         header = self.engine._header_terms(d, self.header_fields) if self.header_fields else {}
         found = self._common_counts(header)
         total, hits = 0.0, 0
@@ -428,10 +427,10 @@ class _Rescorer:
                     break
         if self.open_prior and _has_phrase(header.get("title", ()), ("open", "approach"), 0):
             total *= 1 + self.open_prior
-        self.variants[d] = tuple(t for t in header.get("title", ()) if t not in VARIANT_TERMS)
+        self.variants[d] = tuple([t for t in header.get("title", ()) if t not in VARIANT_TERMS])
         coverage = min(1.0, hits / self.n_parts) if self.n_parts else 1.0
         named = _header_cover(header, self.query_terms, self.unsearched) if HEADER_COVER else 0.0
-        return Scored(d, total * (COORD_BASE + coverage) * (1 + HEADER_COVER * named))
+        return total * (COORD_BASE + coverage) * (1 + HEADER_COVER * named)
 
     def _common_counts(self, header: dict[str, list[str]]) -> dict[tuple[str, str], tuple[int, float]]:
         """(tf, tf + K1 * length norm) of each common query term present in each header field."""
@@ -493,21 +492,22 @@ def _candidates(partial: dict[int, float], fallback: set[int]) -> list[int]:
     return keep + reserved
 
 
-def _spread_variants(results: list[Scored], variants: dict[int, tuple[str, ...]]) -> list[Scored]:
+def _spread_variants(ranked: list[tuple[float, int]], variants: dict[int, tuple[str, ...]]) -> list[tuple[float, int]]:
     """Each further variant of a procedure already listed (the other side, another approach)
     scores VARIANT_FACTOR times less than the one before it, so different procedures are not
-    pushed off the first page by the variants of one. The best variant keeps its score."""
-    seen: dict[tuple[str, ...], int] = defaultdict(int)
+    pushed off the first page by the variants of one. The best variant keeps its score.
+    ``ranked`` holds (-score, docnum) pairs, best first."""
+    seen: dict[tuple[str, ...], int] = {}
     out = []
-    for r in results:
-        key = variants.get(r.docnum)
+    for neg, d in ranked:
+        key = variants.get(d)
         if key:
-            n = seen[key]
+            n = seen.get(key, 0)
             seen[key] = n + 1
             if n:
-                r = Scored(r.docnum, r.score * VARIANT_FACTOR ** n)
-        out.append(r)
-    out.sort(key=lambda r: (-r.score, r.docnum))
+                neg *= VARIANT_FACTOR ** n
+        out.append((neg, d))
+    out.sort()
     return out
 
 
