@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ingest.codes import is_code_shaped, normalize_code, parse_system
 from ingest.sections import heading_key, SECTION_KEYS
@@ -35,7 +35,16 @@ FILTER_SCOPES = ("system", "section", "code")
 class Word:
     text: str
     field: str | None = None
-    pause: bool = False  # written with a comma, semicolon or full stop after it
+    pause: bool = False  # written with a comma, semicolon, full stop or closing bracket after it
+
+
+def _paused(node: Node | None) -> Node | None:
+    """A bracketed group ends like a clause: "repair (without graft) of knee" excludes graft only."""
+    if isinstance(node, Word):
+        return replace(node, pause=True)
+    if isinstance(node, Seq) and node.items and isinstance(node.items[-1], Word):
+        return Seq(node.items[:-1] + (replace(node.items[-1], pause=True),))
+    return node
 
 
 @dataclass(frozen=True)
@@ -186,6 +195,7 @@ class _Parser:
             inner = self.parse_or(depth + 1) if depth < 8 else None
             if self.peek() == ")":
                 self.take()
+                return _paused(inner)
             return inner
         if tok.startswith("-") and len(tok) > 1 and not tok[1:2].isdigit():
             child = self.atom(tok[1:])

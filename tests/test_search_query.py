@@ -367,6 +367,7 @@ def test_each_further_variant_of_a_procedure_scores_less(tmp_path: Path) -> None
     ("valvuloplasty without replacement", ["valvuloplasty"]),
     ("transfer of finger, except thumb", ["transfer", "of", "finger"]),
     ("graft without, skin", ["graft", "skin"]),
+    ("repair (without graft) of knee", ["repair", "of", "knee"]),
 ])
 def test_exclusion_runs_to_the_next_comma(text: str, kept: list[str]) -> None:
     words = [w for w in flatten(parse_query(text).root) if isinstance(w, Word)]
