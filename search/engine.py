@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import math
+from operator import itemgetter
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -319,6 +320,7 @@ class Engine:
                     excluded |= self.docs_with(term, alt.fields)
         if excluded or allowed is not None:
             partial = {d: s for d, s in partial.items() if d not in excluded and (allowed is None or d in allowed)}
+            fallback.intersection_update(partial)
         concepts = [self._concept_rescore(concept, rare[ci], common[ci], best_rare[ci])
                     for ci, concept in enumerate(plan.concepts)]
         rescorer = _Rescorer(self, plan, concepts, code_scores)
@@ -483,8 +485,9 @@ def _candidates(partial: dict[int, float], fallback: set[int]) -> list[int]:
     chosen = _top(partial, CANDIDATES)
     if not fallback:
         return chosen
-    picked = set(chosen)
-    rest = {d: partial[d] for d in fallback if d in partial and d not in picked}
+    rest_docs = list(fallback.difference(chosen))  # fallback holds only pages of partial
+    rest = dict(zip(rest_docs, itemgetter(*rest_docs)(partial))) if len(rest_docs) > 1 else \
+        {d: partial[d] for d in rest_docs}
     reserved = _top(rest, FALLBACK_SHARE)
     if not reserved:
         return chosen
