@@ -190,6 +190,9 @@ class Compiler:
                 i = end
                 continue
             plain, groups = split_axes(self.with_variants(entries))
+            if end == i + 1 and self.thesaurus:
+                plain += [Entry((fold(words[i]),), w, WEIGHTS["word part"], "word part")
+                          for w in self.thesaurus.sub_compounds(words[i]) if self.is_known(w)]
             scale = self.absent_scale(span or words[i:end])
             concept = self.concept(span or words[i:end], plain, None, scale=scale)
             if concept:

@@ -189,6 +189,21 @@ class Thesaurus:
         fallopian tube AND an ovary AND an excision, so each group becomes a concept of its own."""
         return _split_compound(self, fold(word))
 
+    def sub_compounds(self, word: str) -> list[str]:
+        """One root of a compound with its ending, with or without a linking "o": a
+        hemithyroidectomy is a thyroidectomy, an esophagogastroduodenoscopy a gastroscopy. The
+        caller keeps the words its pages use."""
+        found = _split_word(self, fold(word).replace("-", ""))
+        if not found or not found[0] or len(found[0]) < 2:
+            return []
+        roots, _, suffix = found
+        out = []
+        for root in roots:
+            if root not in _POSITION_ROOTS:
+                bare = root.rstrip("aeio") or root
+                out.extend(dict.fromkeys([root + suffix, bare + suffix, bare + "o" + suffix]))
+        return out
+
     def spellings(self, word: str) -> list[str]:
         """Other spellings of a word (oesophagus -> esophagus)."""
         written = " ".join(words_of(word))
@@ -224,26 +239,34 @@ _PLURALS = (("ies", "y"), ("es", ""), ("s", ""))
 
 def _split_compound(th: Thesaurus, word: str) -> list[list[Entry]]:
     word = word.replace("-", "")
-    candidates = [word] + [word[: -len(a)] + b for a, b in _PLURALS if word.endswith(a) and len(word) > 6]
     source = (word,)
+    found = _split_word(th, word)
+    if found is None:
+        return _split_adjective(th, word, source)
+    roots, front, suffix = found
+    if roots:
+        groups = [_group(source, th.prefixes[root]) for root in roots]
+    elif len(front) >= 4:
+        # An unknown front ("cricoid-ectomy") is kept as a word stem: the searcher
+        # matches it against the beginnings of indexed words.
+        stem = front.rstrip("oiae") if len(front.rstrip("oiae")) >= 4 else front
+        groups = [[Entry(source, stem, WEIGHTS["word part"], STEM_KIND)]]
+    else:
+        return []
+    groups.append(_group(source, th.suffixes[suffix]))
+    return groups
+
+
+def _split_word(th: Thesaurus, word: str) -> tuple[list[str] | None, str, str] | None:
+    """(known roots of the front, or None; the front; the ending) by the longest matching ending
+    (only that one counts), or None when no ending matches."""
+    candidates = [word] + [word[: -len(a)] + b for a, b in _PLURALS if word.endswith(a) and len(word) > 6]
     for cand in candidates:
         for suffix in th._suffix_list:
-            if not cand.endswith(suffix) or len(cand) - len(suffix) < 3:
-                continue
-            front = cand[: -len(suffix)]
-            roots = _split_roots(th, front)
-            if roots:
-                groups = [_group(source, th.prefixes[root]) for root in roots]
-            elif len(front) >= 4:
-                # An unknown front ("cricoid-ectomy") is kept as a word stem: the searcher
-                # matches it against the beginnings of indexed words.
-                stem = front.rstrip("oiae") if len(front.rstrip("oiae")) >= 4 else front
-                groups = [[Entry(source, stem, WEIGHTS["word part"], STEM_KIND)]]
-            else:
-                return []  # only the longest matching ending counts
-            groups.append(_group(source, th.suffixes[suffix]))
-            return groups
-    return _split_adjective(th, word, source)
+            if cand.endswith(suffix) and len(cand) - len(suffix) >= 3:
+                front = cand[: -len(suffix)]
+                return _split_roots(th, front), front, suffix
+    return None
 
 
 ADJECTIVE_ENDINGS = ("eal", "ial", "al", "ic", "ar")

@@ -201,6 +201,18 @@ def test_word_parts_of_adjectives(bundled: Thesaurus, word: str, parts: list[set
     assert [targets(group) for group in bundled.word_parts(word)] == parts
 
 
+def test_sub_compounds_keep_one_root_and_the_ending(bundled: Thesaurus) -> None:
+    assert "thyroidectomy" in bundled.sub_compounds("hemithyroidectomy")
+    assert {"salpingectomy", "oophorectomy"} <= set(bundled.sub_compounds("salpingo-oophorectomy"))
+    assert {"gastroscopy", "esophagoscopy"} <= set(bundled.sub_compounds("esophagogastroduodenoscopy"))
+    assert bundled.sub_compounds("appendectomy") == []  # one root: nothing shorter to find
+
+
+def test_sub_compounds_the_pages_do_not_use_are_not_searched(searcher: Searcher) -> None:
+    targets = {e.target for e in searcher.search("hemithyroidectomy").expansions if e.kind == "word part"}
+    assert "thyroidectomy" in targets and "hemiectomy" not in targets
+
+
 def test_word_parts_of_a_plain_word_are_empty(bundled: Thesaurus) -> None:
     assert part_targets(bundled, "knee") == set()
     assert part_targets(bundled, "xyzectomy") == set()  # no known root
