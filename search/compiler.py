@@ -199,7 +199,10 @@ class Compiler:
                 concepts.append(concept)
             if end == i + 1 and self.thesaurus:
                 groups += self.thesaurus.word_parts(words[i]) or ([] if entries else self.adjective_stem(words[i]))
-            concepts.extend(c for c in (self.concept([], g, None, typed=False, scale=scale) for g in groups) if c)
+            derived = [c for c in (self.concept([], g, None, typed=False, scale=scale) for g in groups) if c]
+            for c in derived:
+                c.parent = concept
+            concepts.extend(derived)
             i = end
         return concepts
 

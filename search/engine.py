@@ -66,6 +66,9 @@ class Alt:
 @dataclass
 class Concept:
     alts: list[Alt]
+    # The concept of the typed word this one was derived from (an axis of its thesaurus entry, a
+    # word part): a page with the typed word itself has what the derived concept asks for.
+    parent: Concept | None = None
 
 
 @dataclass
@@ -394,6 +397,10 @@ class _Rescorer:
                  code_scores: dict[int, float]) -> None:
         self.engine = engine
         self.concepts = concepts
+        index = {id(c): i for i, c in enumerate(plan.concepts)}
+        # A derived concept a page lacks still counts as covered when the page has the typed word
+        # it came from ("Colonoscopy, flexible" covers the inspection and large intestine of it).
+        self.parents = [index.get(id(c.parent), -1) if c.parent is not None else -1 for c in plan.concepts]
         self.code_scores = code_scores
         self.n_codes = len(plan.codes)
         self.n_parts = len(plan.concepts) + len(plan.codes)
@@ -414,11 +421,18 @@ class _Rescorer:
         header = self.engine._header_terms(d, self.header_fields) if self.header_fields else {}
         found = self._common_counts(header)
         total, hits = 0.0, 0
-        for concept in self.concepts:
+        typed_hit: dict[int, bool] = {}
+        for ci, concept in enumerate(self.concepts):
             best = _concept_best(concept, d, found)
             if best > 0:
                 total += best
                 hits += 1
+            elif self.parents[ci] >= 0:
+                p = self.parents[ci]
+                if p not in typed_hit:
+                    typed_hit[p] = _typed_score(self.concepts[p], d, found) > 0
+                if typed_hit[p]:
+                    hits += 1
         if self.code_scores.get(d):
             total += self.code_scores[d]
             hits += self.n_codes
@@ -464,6 +478,17 @@ def _concept_best(concept: _ConceptRescore, d: int, found: dict[tuple[str, str],
         if s > best:
             best = s
     return best
+
+
+def _typed_score(concept: _ConceptRescore, d: int, found: dict[tuple[str, str], tuple[int, float]]) -> float:
+    """The score of a concept's first alternative (the words as typed) on page d."""
+    rare_scores, pairs, _ = concept.alts[0]
+    s = rare_scores.get(d, 0.0)
+    for key, factor in pairs:
+        hit = found.get(key)
+        if hit:
+            s += factor * hit[0] / hit[1]
+    return s
 
 
 def _header_cover(header: dict[str, list[str]], query_terms: frozenset[str], skip: frozenset[str]) -> float:
