@@ -13,9 +13,9 @@ from __future__ import annotations
 import bisect
 import heapq
 import math
-from operator import itemgetter
 from collections import defaultdict
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.reading import TermNotFound
@@ -382,7 +382,8 @@ class Engine:
 @dataclass(frozen=True)
 class _ConceptRescore:
     """One concept on the candidates: its best rare score per page, and per alternative its rare
-    scores and the factors of its common ((term, field), factor) pairs."""
+    scores, the factors of its common ((term, field), factor) pairs, and whether it counts only
+    on pages with its key word (see Engine.key_term)."""
 
     best_rare: dict[int, float]
     alts: list[tuple[dict[int, float], list[tuple[tuple[str, str], float]], bool]]
