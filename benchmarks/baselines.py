@@ -18,8 +18,8 @@ from types import TracebackType
 from whoosh import fields, index, qparser
 from whoosh.analysis import StemmingAnalyzer
 
-from index.schema import LABEL_TO_FIELD, SECTION_FIELDS
-from ingest.record import ProcedureRecord
+from procsearch.index.schema import LABEL_TO_FIELD, SECTION_FIELDS
+from procsearch.ingest.record import ProcedureRecord
 
 HEADER_FIELDS = ("title", "name", "technical_term")
 TEXT_FIELDS = HEADER_FIELDS + SECTION_FIELDS  # sections: one field each, "other" for the rest

@@ -18,14 +18,14 @@ from .timing import peak_rss_bytes
 
 
 def _load_records(path: str) -> list:
-    from ingest.record import ProcedureRecord
+    from procsearch.ingest.record import ProcedureRecord
 
     with open(path, encoding="utf-8") as fh:
         return [ProcedureRecord.from_json(line) for line in fh if line.strip()]
 
 
 def build_procsearch(corpus: str, index_dir: str, workers: str) -> dict:
-    from index import build_index
+    from procsearch.index import build_index
 
     report = build_index([corpus], index_dir, workers=int(workers) or None)
     return {"seconds": report.seconds, "pages": report.pages, "indexed": report.indexed,

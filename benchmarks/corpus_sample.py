@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest import find_pages
+from procsearch.ingest import find_pages
 
 # The benchmark data sits beside the repository, in ../shared/data/pcs.
 DATA_DIR = Path(os.environ.get("PROCSEARCH_BENCH_DATA",

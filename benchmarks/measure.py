@@ -79,7 +79,7 @@ def procsearch_command() -> list[str]:
     if exe.exists():
         return [str(exe)]
     found = shutil.which("procsearch")
-    return [found] if found else [sys.executable, "-m", "search.cli"]
+    return [found] if found else [sys.executable, "-m", "procsearch"]
 
 
 def _run_cli(cmd: list[str]) -> tuple[float, str]:

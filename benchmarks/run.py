@@ -16,9 +16,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from index import index_stats
-from ingest import ingest_corpus
-from search import Searcher
+from procsearch.index import index_stats
+from procsearch.ingest import ingest_corpus
+from procsearch.search import Searcher
 
 from .baselines import Fts5Searcher, NaiveWhooshSearcher, dir_size
 from .corpus_sample import (DEFAULT_QUERIES, DataMissing, Query, Selection, load_queries, materialize,

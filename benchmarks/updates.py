@@ -11,7 +11,7 @@ import random
 import re
 from collections.abc import Iterator, Sequence
 
-from index import update_index
+from procsearch.index import update_index
 
 from .timing import median
 

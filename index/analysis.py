@@ -16,7 +16,7 @@ from typing import NamedTuple
 from whoosh.analysis import Token, Tokenizer
 from whoosh.lang.porter import stem as porter_stem
 
-from ingest.codes import looks_like_code, normalize_code
+from procsearch.ingest.codes import looks_like_code, normalize_code
 
 WORD_RE = re.compile(r"[^\W_]+(?:[-.\u2010\u2011][^\W_]+)*", re.UNICODE)
 _JOINERS = re.compile(r"[-.\u2010\u2011]")

@@ -7,7 +7,7 @@ import tomllib
 from functools import lru_cache
 from pathlib import Path
 
-from ingest.errors import ProcsearchError
+from procsearch.ingest.errors import ProcsearchError
 
 DEFAULT_BOOSTS_FILE = Path(__file__).with_name("boosts.toml")
 BOOSTS_ENV = "PROCSEARCH_BOOSTS"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ingest.errors import ProcsearchError
+from procsearch.ingest.errors import ProcsearchError
 
 
 class IndexMissingError(ProcsearchError):

@@ -6,8 +6,8 @@ from collections.abc import Collection
 
 from whoosh import columns, fields
 
-from ingest.record import ProcedureRecord
-from ingest.sections import SECTION_KEYS, SECTIONS
+from procsearch.ingest.record import ProcedureRecord
+from procsearch.ingest.sections import SECTION_KEYS, SECTIONS
 
 from .analysis import analyze_recent, medical_analyzer
 

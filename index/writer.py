@@ -22,10 +22,10 @@ from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 from whoosh.writing import PostingPool, SegmentWriter
 
-from ingest.corpus import Duplicate, Problem, find_pages, parse_one, resolve_duplicates
-from ingest.errors import PageError
-from ingest.page import ParsedPage
-from ingest.record import hash_bytes
+from procsearch.ingest.corpus import Duplicate, Problem, find_pages, parse_one, resolve_duplicates
+from procsearch.ingest.errors import PageError
+from procsearch.ingest.page import ParsedPage
+from procsearch.ingest.record import hash_bytes
 
 from . import store
 from .errors import IndexMissingError, IndexVersionError

@@ -17,8 +17,8 @@ from dataclasses import asdict
 
 import click
 
-from index import default_index_dir
-from ingest import ProcsearchError
+from procsearch.index import default_index_dir
+from procsearch.ingest import ProcsearchError
 
 from .searcher import Results, Searcher, ensure_bundled_index
 
@@ -81,7 +81,7 @@ def cli() -> None:
 @quiet_option
 def ingest(corpus: tuple[str, ...], out: str | None, strict: bool, quiet: bool) -> None:
     """Parse CORPUS (directories or files) into records and report every problem."""
-    from ingest import ingest_corpus
+    from procsearch.ingest import ingest_corpus
 
     progress, finish = _progress(quiet, "parsing")
     records, report = ingest_corpus(list(corpus), progress=progress)
@@ -104,8 +104,8 @@ def index_group() -> None:
 
 
 def _write_command(action: str, corpus: tuple[str, ...], index_dir: str | None, quiet: bool, workers: int | None) -> None:
-    from corpus import corpus_dir
-    from index import build_index, update_index
+    from procsearch.corpus import corpus_dir
+    from procsearch.index import build_index, update_index
 
     paths = list(corpus) or ([str(corpus_dir())] if action == "build" else [])
     target = index_dir or default_index_dir(list(corpus) or None)
@@ -147,7 +147,7 @@ def index_update(corpus: tuple[str, ...], index_dir: str | None, quiet: bool, wo
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def index_stats_command(index_dir: str | None, fmt: str) -> None:
     """Documents per code system, corpus, build and update times, schema version, size on disk."""
-    from index import index_stats
+    from procsearch.index import index_stats
 
     target = index_dir or default_index_dir()
     stats = index_stats(target)
@@ -256,7 +256,7 @@ def search(query: str | None, limit: int, offset: int, code_system: str | None, 
            fmt: str, index_dir: str | None, explain: bool, no_expand: bool, thesaurus_files: tuple[str, ...],
            batch) -> None:
     """Search for QUERY: words, "phrases", codes (62273, 0FT4*, 62270-62273), scopes (risks:infection)."""
-    from ingest.codes import parse_system
+    from procsearch.ingest.codes import parse_system
 
     from .parse import FIELD_SCOPES
 

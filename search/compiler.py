@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from whoosh import query as wq
 from whoosh.reading import IndexReader
 
-from index.analysis import fold, stem_word, terms
-from index.schema import HEADER_FIELDS
+from procsearch.index.analysis import fold, stem_word, terms
+from procsearch.index.schema import HEADER_FIELDS
 
 from .engine import CODE_BOOST, PHRASE_BOOST, SIMILAR_BOOST, Alt, Concept, Plan
 from .parse import Bool, Code, CodePrefix, CodeRange, Not, ParsedQuery, Phrase, Seq, Word

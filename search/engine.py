@@ -21,8 +21,8 @@ from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
-from index.analysis import terms
-from index.schema import HEADER_FIELDS, HEADER_TERMS, RESCORE_FIELDS, decode_header_terms
+from procsearch.index.analysis import terms
+from procsearch.index.schema import HEADER_FIELDS, HEADER_TERMS, RESCORE_FIELDS, decode_header_terms
 
 from .postings import POSTINGS_CACHE_MAX, Postings, PostingsCache, new_postings
 from .thesaurus import APPROACHES

@@ -14,8 +14,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 
-from ingest.codes import is_code_shaped, normalize_code, parse_system
-from ingest.sections import heading_key, SECTION_KEYS
+from procsearch.ingest.codes import is_code_shaped, normalize_code, parse_system
+from procsearch.ingest.sections import heading_key, SECTION_KEYS
 
 MAX_QUERY_CHARS = 2000
 MAX_ATOMS = 64

@@ -16,16 +16,16 @@ from whoosh import query as wq
 from whoosh import scoring
 from whoosh import searching as whoosh_searching
 
-from index import default_fields, expansion_fields, field_boosts
-from index.reader import open_reader
-from index import store
-from index.errors import IndexMissingError
-from index.location import default_index_dir
-from index.reader import generation_token
-from index.schema import FIELD_TO_LABEL, TEXT_FIELDS
-from index.analysis import fold
-from ingest.codes import normalize_code
-from ingest.record import ProcedureRecord
+from procsearch.index import default_fields, expansion_fields, field_boosts
+from procsearch.index.reader import open_reader
+from procsearch.index import store
+from procsearch.index.errors import IndexMissingError
+from procsearch.index.location import default_index_dir
+from procsearch.index.reader import generation_token
+from procsearch.index.schema import FIELD_TO_LABEL, TEXT_FIELDS
+from procsearch.index.analysis import fold
+from procsearch.ingest.codes import normalize_code
+from procsearch.ingest.record import ProcedureRecord
 
 from .compiler import Compiler, Expansion, Settings
 from .engine import COORD_BASE, Engine
@@ -300,8 +300,8 @@ def _unique(expansions: list[Expansion]) -> list[Expansion]:
 
 def ensure_bundled_index() -> str:
     """The bundled corpus's index directory, built first if it does not exist yet."""
-    from corpus import corpus_dir
-    from index import build_index
+    from procsearch.corpus import corpus_dir
+    from procsearch.index import build_index
 
     index_dir = default_index_dir()
     if not store.has_index(index_dir):

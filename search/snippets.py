@@ -5,9 +5,9 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from index.analysis import WORD_RE, fold, word_terms
-from index.schema import LABEL_TO_FIELD
-from ingest.record import ProcedureRecord
+from procsearch.index.analysis import WORD_RE, fold, word_terms
+from procsearch.index.schema import LABEL_TO_FIELD
+from procsearch.ingest.record import ProcedureRecord
 
 SNIPPET_CHARS = 180
 

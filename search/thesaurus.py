@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from index.analysis import fold, stem_word
-from index.location import data_home
+from procsearch.index.analysis import fold, stem_word
+from procsearch.index.location import data_home
 
-from ingest.errors import ProcsearchError
+from procsearch.ingest.errors import ProcsearchError
 
 THESAURUS_DIR = Path(__file__).with_name("thesaurus")
 THESAURUS_ENV = "PROCSEARCH_THESAURUS"

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from corpus import corpus_dir
-from index import build_index
-from search.searcher import Searcher
+from procsearch.corpus import corpus_dir
+from procsearch.index import build_index
+from procsearch.search.searcher import Searcher
 
 CORPUS = Path(corpus_dir())
 _CACHE: dict[str, object] = {}

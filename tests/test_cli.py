@@ -16,7 +16,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from search.cli import cli, main
+from procsearch.search.cli import cli, main
 from search_fixtures import bundled_index  # noqa: F401  (fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -286,7 +286,7 @@ def test_missing_index_dir_is_one_line(tmp_path: Path, command: list[str]) -> No
 
 def test_missing_index_dir_real_process(tmp_path: Path) -> None:
     missing = str(tmp_path / "no-index-here")
-    proc = subprocess.run([sys.executable, "-m", "search.cli", "search", "knee", "--index", missing],
+    proc = subprocess.run([sys.executable, "-m", "procsearch", "search", "knee", "--index", missing],
                           cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1
     assert proc.stdout == ""
@@ -362,7 +362,7 @@ def _env(home: Path) -> dict[str, str]:
 
 def test_default_index_is_built_on_first_use(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    cmd = [sys.executable, "-m", "search.cli", "search", "lumbar puncture", "--limit", "3"]
+    cmd = [sys.executable, "-m", "procsearch", "search", "lumbar puncture", "--limit", "3"]
     first = subprocess.run(cmd, cwd=ROOT, env=_env(home), capture_output=True, text=True, timeout=300)
     assert first.returncode == 0, first.stderr
     assert "building the index of the bundled corpus" in first.stderr

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from index import IndexVersionError, SCHEMA_VERSION, build_index, index_stats, open_live, update_index
-from index.store import CURRENT, META
-from search import Searcher
+from procsearch.index import IndexVersionError, SCHEMA_VERSION, build_index, index_stats, open_live, update_index
+from procsearch.index.store import CURRENT, META
+from procsearch.search import Searcher
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"

@@ -9,8 +9,8 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from index.mapped import ViewFile, _ViewReader
-from search.searcher import Searcher
+from procsearch.index.mapped import ViewFile, _ViewReader
+from procsearch.search.searcher import Searcher
 from search_fixtures import bundled_index, codes  # noqa: F401  (fixtures)
 
 ops = st.lists(st.one_of(

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from index import IndexBusyError, IndexCorruptError, IndexMissingError, build_index, index_stats, open_live, update_index
-from index.lock import LOCK_NAME, WriterLock, pid_alive
-from index.store import CURRENT
-from search import Searcher
+from procsearch.index import IndexBusyError, IndexCorruptError, IndexMissingError, build_index, index_stats, open_live, update_index
+from procsearch.index.lock import LOCK_NAME, WriterLock, pid_alive
+from procsearch.index.store import CURRENT
+from procsearch.search import Searcher
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"
@@ -227,7 +227,7 @@ def test_readers_during_updates_see_old_or_new_index(tmp_path: Path) -> None:
 # --- broken indexes ------------------------------------------------------------------------------
 
 def _cli_search(index_dir: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "search.cli", "search", "epidural", "--index", str(index_dir)],
+    return subprocess.run([sys.executable, "-m", "procsearch", "search", "epidural", "--index", str(index_dir)],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 

@@ -11,8 +11,8 @@ import lxml.html
 import pytest
 from click.testing import CliRunner
 
-from ingest import PageError, ingest_corpus, parse_page
-from search.cli import cli
+from procsearch.ingest import PageError, ingest_corpus, parse_page
+from procsearch.search.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from ingest import ProcedureRecord, parse_page
-from ingest.codes import CPT, HCPCS, ICD10CM, ICD10PCS, normalize_code, system_from_shape
-from ingest.sections import SECTIONS
-from search.cli import cli
+from procsearch.ingest import ProcedureRecord, parse_page
+from procsearch.ingest.codes import CPT, HCPCS, ICD10CM, ICD10PCS, normalize_code, system_from_shape
+from procsearch.ingest.sections import SECTIONS
+from procsearch.search.cli import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = Path(__file__).resolve().parents[2] / "shared" / "reference" / "seed-page.txt"  # beside the repo

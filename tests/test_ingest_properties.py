@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest import PageError, ProcedureRecord, parse_page
-from ingest.codes import is_code_shaped
-from ingest.sections import ALIAS_TO_KEY
+from procsearch.ingest import PageError, ProcedureRecord, parse_page
+from procsearch.ingest.codes import is_code_shaped
+from procsearch.ingest.sections import ALIAS_TO_KEY
 
 # The autouse tmp_home fixture only sets environment variables, so sharing it across examples is safe.
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from index import update_index
-from index.errors import IndexMissingError
-from index.schema import FIELD_TO_LABEL, TEXT_FIELDS
-from ingest.errors import ProcsearchError
-from ingest.record import ProcedureRecord
-from search.searcher import Hit, Results, Searcher
-from search.snippets import Snippet
+from procsearch.index import update_index
+from procsearch.index.errors import IndexMissingError
+from procsearch.index.schema import FIELD_TO_LABEL, TEXT_FIELDS
+from procsearch.ingest.errors import ProcsearchError
+from procsearch.ingest.record import ProcedureRecord
+from procsearch.search.searcher import Hit, Results, Searcher
+from procsearch.search.snippets import Snippet
 from search_fixtures import (bundled_index, build, codes, copy_pages, searcher,  # noqa: F401  (fixtures)
                              write_page)
 

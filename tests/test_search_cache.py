@@ -7,9 +7,9 @@ import heapq
 import random
 from array import array
 
-from search.engine import Engine, _top
-from search.postings import Postings, PostingsCache
-from search.searcher import Searcher
+from procsearch.search.engine import Engine, _top
+from procsearch.search.postings import Postings, PostingsCache
+from procsearch.search.searcher import Searcher
 from search_fixtures import bundled_index  # noqa: F401  (fixture)
 
 QUERIES = ["EBP", "epidural blood patch", "knee replacement", "removal of gallbladder", "spinal headache",

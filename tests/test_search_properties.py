@@ -8,11 +8,11 @@ import re
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from index import field_boosts
-from index.analysis import analyze, terms
-from ingest.record import ProcedureRecord
-from search.searcher import Results, Searcher
-from search.snippets import Snippet, _spans, make_snippets
+from procsearch.index import field_boosts
+from procsearch.index.analysis import analyze, terms
+from procsearch.ingest.record import ProcedureRecord
+from procsearch.search.searcher import Results, Searcher
+from procsearch.search.snippets import Snippet, _spans, make_snippets
 from search_fixtures import bundled_index, searcher  # noqa: F401  (fixtures)
 
 # Pieces of the query language and of awkward text, glued together in any order.

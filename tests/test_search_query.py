@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from index.analysis import terms
-from search.parse import (MAX_ATOMS, Bool, Code, CodePrefix, CodeRange, Not, ParsedQuery, Phrase, Seq, Word,
+from procsearch.index.analysis import terms
+from procsearch.search.parse import (MAX_ATOMS, Bool, Code, CodePrefix, CodeRange, Not, ParsedQuery, Phrase, Seq, Word,
                           parse_query)
-from search.compiler import drop_excluded, flatten
-from search.searcher import Results, Searcher
+from procsearch.search.compiler import drop_excluded, flatten
+from procsearch.search.searcher import Results, Searcher
 from search_fixtures import bundled_index, build, codes, searcher, write_page  # noqa: F401  (fixtures)
 
 

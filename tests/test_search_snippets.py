@@ -8,10 +8,10 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from index.analysis import terms
-from search.cli import cli
-from search.searcher import Hit, Searcher
-from search.snippets import SNIPPET_CHARS, Snippet
+from procsearch.index.analysis import terms
+from procsearch.search.cli import cli
+from procsearch.search.searcher import Hit, Searcher
+from procsearch.search.snippets import SNIPPET_CHARS, Snippet
 from search_fixtures import bundled_index, codes, searcher  # noqa: F401  (fixtures)
 
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from ingest.errors import ProcsearchError
-from search.searcher import Searcher
-from search.thesaurus import (THESAURUS_DIR, Entry, Thesaurus, key_of, load_thesaurus, split_axes, thesaurus_files,
+from procsearch.ingest.errors import ProcsearchError
+from procsearch.search.searcher import Searcher
+from procsearch.search.thesaurus import (THESAURUS_DIR, Entry, Thesaurus, key_of, load_thesaurus, split_axes, thesaurus_files,
                               words_of)
 from search_fixtures import bundled_index, codes, searcher  # noqa: F401  (fixtures)
 
