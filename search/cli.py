@@ -20,6 +20,7 @@ import click
 from procsearch.index import default_index_dir
 from procsearch.ingest import ProcsearchError
 
+from .payload import hit_payload, record_payload, results_payload
 from .searcher import Results, Searcher, ensure_bundled_index
 
 FORMATS = ("text", "json", "jsonl", "csv")
@@ -167,35 +168,6 @@ def index_stats_command(index_dir: str | None, fmt: str) -> None:
     click.echo(f"size on disk:   {stats.size_bytes / 1e6:.1f} MB")
 
 
-def _hit_dict(hit, full: bool) -> dict:
-    d = {"code": hit.code, "code_system": hit.code_system, "title": hit.title, "name": hit.name,
-         "score": hit.score}
-    if full:
-        d["technical_term"] = hit.technical_term
-        d["source"] = hit.source
-        d["matched_sections"] = list(hit.matched_sections)
-        d["snippets"] = [{"section": s.section, "text": s.text, "highlights": [list(h) for h in s.highlights]}
-                         for s in hit.snippets]
-        if hit.explanation:
-            d["explanation"] = {k: v for k, v in hit.explanation}
-    else:
-        d["snippet"] = f"{hit.snippets[0].section}: {hit.snippets[0].text}" if hit.snippets else ""
-    return d
-
-
-def _results_dict(results: Results) -> dict:
-    return {
-        "query": results.query,
-        "corrected_query": results.corrected_query,
-        "expansions": [asdict(e) for e in results.expansions],
-        "notes": list(results.notes),
-        "total": results.total,
-        "offset": results.offset,
-        "hits": [_hit_dict(h, True) for h in results.hits],
-        "suggestions": list(results.suggestions),
-    }
-
-
 def _print_text(results: Results, explain: bool) -> None:
     color = _color()
     bold = lambda s: click.style(s, bold=True, fg="yellow")  # noqa: E731
@@ -225,16 +197,16 @@ def _emit(results: Results, fmt: str, explain: bool) -> None:
     if fmt == "text":
         _print_text(results, explain)
     elif fmt == "json":
-        click.echo(json.dumps(_results_dict(results), ensure_ascii=False, indent=1))
+        click.echo(json.dumps(results_payload(results), ensure_ascii=False, indent=1))
     elif fmt == "jsonl":
         for hit in results.hits:
-            click.echo(json.dumps(_hit_dict(hit, True), ensure_ascii=False))
+            click.echo(json.dumps(hit_payload(hit, True), ensure_ascii=False))
     else:
         buf = io.StringIO()
         writer = csv.writer(buf)
         writer.writerow(["rank", "code", "code_system", "title", "score", "snippet"])
         for rank, hit in enumerate(results.hits, results.offset + 1):
-            d = _hit_dict(hit, False)
+            d = hit_payload(hit, False)
             writer.writerow([rank, hit.code, hit.code_system, hit.title, hit.score, d["snippet"]])
         click.echo(buf.getvalue(), nl=False)
 
@@ -283,7 +255,7 @@ def search(query: str | None, limit: int, offset: int, code_system: str | None, 
                     continue
                 results = searcher.search(text, limit=limit, code_system=system, sections=fields)
                 click.echo(json.dumps({"query": text, "hits": [
-                    {k: v for k, v in _hit_dict(h, False).items() if k in ("code", "title", "score", "snippet")}
+                    {k: v for k, v in hit_payload(h, False).items() if k in ("code", "title", "score", "snippet")}
                     for h in results.hits]}, ensure_ascii=False))
             return
         results = searcher.search(query, limit=limit, offset=offset, code_system=system, sections=fields,
@@ -302,7 +274,7 @@ def show(code: str, index_dir: str | None, fmt: str) -> None:
     if record is None:
         raise ProcsearchError(f"no page for code {code!r} in the index; try: procsearch search {code}")
     if fmt == "json":
-        click.echo(json.dumps(record.to_dict(), ensure_ascii=False, indent=1))
+        click.echo(json.dumps(record_payload(record), ensure_ascii=False, indent=1))
         return
     click.echo(click.style(f"{record.code}  [{record.code_system}]", bold=True) + f"  {record.title}", color=_color())
     if record.name:
