@@ -1,29 +1,51 @@
-"""Index errors: each message says what to run next."""
+"""Index errors: each message says what to run next, naming the index's real corpus when known."""
 
 from __future__ import annotations
 
+import shlex
+from collections.abc import Sequence
+from pathlib import Path
+
 from procsearch.ingest.errors import ProcsearchError
+
+from .location import bundled_index_dir, index_name
+
+
+def rebuild_hint(index_dir: str, corpus: Sequence[str] | None = None) -> str:
+    """The command that (re)builds an index: the bundled one needs no arguments; another names its corpus."""
+    try:
+        if Path(index_dir).resolve() == Path(bundled_index_dir()).resolve():
+            return "procsearch index build"
+    except OSError:
+        pass
+    source = " ".join(shlex.quote(c) for c in corpus) if corpus else "CORPUS"
+    return f"procsearch index build {source} --index {shlex.quote(index_name(index_dir))}"
 
 
 class IndexMissingError(ProcsearchError):
+    """No index where one was expected (never built, or the path is wrong)."""
+
     def __init__(self, index_dir: str) -> None:
-        super().__init__(f"no index at {index_dir}; run: procsearch index build CORPUS --index {index_dir}")
+        super().__init__(f"no index at {index_dir}; run: {rebuild_hint(index_dir)}")
         self.index_dir = index_dir
 
 
 class IndexCorruptError(ProcsearchError):
-    def __init__(self, index_dir: str, reason: str) -> None:
-        super().__init__(f"index at {index_dir} is unusable ({reason}); "
-                         f"rebuild it: procsearch index build CORPUS --index {index_dir}")
+    """An index whose files cannot be read; rebuilding it is the fix."""
+
+    def __init__(self, index_dir: str, reason: str, corpus: Sequence[str] | None = None) -> None:
+        super().__init__(f"index at {index_dir} is unusable ({reason}); rebuild it: {rebuild_hint(index_dir, corpus)}")
         self.index_dir = index_dir
 
 
 class IndexVersionError(ProcsearchError):
-    def __init__(self, index_dir: str, found: int, wanted: int) -> None:
+    """An index written with another schema version: refused rather than misread."""
+
+    def __init__(self, index_dir: str, found: int, wanted: int, corpus: Sequence[str] | None = None) -> None:
         super().__init__(f"index at {index_dir} has schema version {found}, this procsearch needs {wanted}; "
-                         f"rebuild it: procsearch index build CORPUS --index {index_dir}")
+                         f"rebuild it: {rebuild_hint(index_dir, corpus)}")
         self.index_dir = index_dir
 
 
 class IndexBusyError(ProcsearchError):
-    pass
+    """Another process holds the index's writer lock."""

@@ -46,14 +46,14 @@ def _open_once(index_dir: str) -> tuple[str, Index, IndexReader]:
     gen = store.current_generation(index_dir)
     meta = store.read_meta(gen)
     if meta.schema_version != SCHEMA_VERSION:
-        raise IndexVersionError(index_dir, meta.schema_version, SCHEMA_VERSION)
+        raise IndexVersionError(index_dir, meta.schema_version, SCHEMA_VERSION, meta.corpus)
     try:
         ix = whoosh_index.open_dir(gen, indexname=store.INDEX_NAME, readonly=True)
         reader = ix.reader()  # opens every segment: damage shows here, not in the first query
     except EmptyIndexError:
-        raise IndexCorruptError(index_dir, "no table of contents in the live generation") from None
+        raise IndexCorruptError(index_dir, "no table of contents in the live generation", meta.corpus) from None
     except Exception as exc:  # Whoosh raises many types for damaged files
-        raise IndexCorruptError(index_dir, f"{type(exc).__name__}: {exc}") from None
+        raise IndexCorruptError(index_dir, f"{type(exc).__name__}: {exc}", meta.corpus) from None
     return gen, ix, reader
 
 

@@ -15,7 +15,7 @@ import queue
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from whoosh import index as whoosh_index
@@ -161,8 +161,11 @@ def _close_writer(writer: SegmentWriter) -> object | None:
     return segment
 
 
-def _index_partition(work_dir: str, paths: list[str]) -> _PartitionResult:
-    """Worker: parse pages and write them as new segments of the index in ``work_dir``."""
+def _index_partition(work_dir: str, paths: list[str], progress: Progress | None = None) -> _PartitionResult:
+    """Worker: parse pages and write them as new segments of the index in ``work_dir``.
+
+    In a worker process progress goes through the queue; in-process (a small corpus) straight
+    to ``progress``, so a bar is drawn whatever the corpus size."""
     ix = whoosh_index.open_dir(work_dir, indexname=store.INDEX_NAME)
     writer = _segment_writer(ix)
     result = _PartitionResult([], [], [], [], Counter())
@@ -181,6 +184,8 @@ def _index_partition(work_dir: str, paths: list[str]) -> _PartitionResult:
                 writer = _segment_writer(ix)
             result.warnings.extend(Problem(path, w) for w in parsed.warnings)
         pending += 1
+        if progress is not None:
+            progress(len(result.entries), len(paths))
         if pending >= _PROGRESS_EVERY and _progress_queue is not None:
             _progress_queue.put(pending)
             pending = 0
@@ -203,7 +208,7 @@ def add_vocab(vocab: Counter[str], doc: dict[str, str]) -> None:
 def _run_partitions(work_dir: str, pages: list[str], workers: int,
                     progress: Progress | None) -> list[_PartitionResult]:
     if workers <= 1 or len(pages) < 400:
-        return [_index_partition(work_dir, pages)] if pages else []
+        return [_index_partition(work_dir, pages, progress)] if pages else []
     ctx = multiprocessing.get_context("spawn")
     progress_queue = ctx.Queue()
     parts = [pages[i::workers] for i in range(workers)]
@@ -217,6 +222,8 @@ def _run_partitions(work_dir: str, pages: list[str], workers: int,
                     progress(done, len(pages))
             except queue.Empty:
                 pass
+        if progress:
+            progress(len(pages), len(pages))
         return [p.get() for p in pending]
 
 
@@ -301,7 +308,7 @@ def update_index(corpus: list[str] | None, index_dir: str, workers: int | None =
         live = store.current_generation(index_dir)
         meta = store.read_meta(live)
         if meta.schema_version != SCHEMA_VERSION:
-            raise IndexVersionError(index_dir, meta.schema_version, SCHEMA_VERSION)
+            raise IndexVersionError(index_dir, meta.schema_version, SCHEMA_VERSION, meta.corpus)
         corpus = [os.path.abspath(c) for c in (corpus or meta.corpus)]
         old = store.read_manifest(live)
         pages, ignored = find_pages(corpus)
@@ -377,10 +384,16 @@ def _parse_into(paths: list[str], entries: dict[str, ManifestEntry], parsed: dic
         return
     if len(paths) >= 200 and (workers or os.cpu_count() or 1) > 1:
         ctx = multiprocessing.get_context("spawn")
-        with ctx.Pool(workers or os.cpu_count()) as pool:
-            results = pool.map(_parse_entry, paths, chunksize=32)
+        with ctx.Pool(workers or os.cpu_count()) as pool:  # imap: progress as results arrive
+            _collect_parsed(pool.imap(_parse_entry, paths, chunksize=32), len(paths), entries, parsed, report,
+                            progress)
     else:
-        results = list(map(_parse_entry, paths))
+        _collect_parsed(map(_parse_entry, paths), len(paths), entries, parsed, report, progress)
+
+
+def _collect_parsed(results: Iterable[tuple[ManifestEntry, ParsedPage | None, Problem | None]], total: int,
+                    entries: dict[str, ManifestEntry], parsed: dict[str, ParsedPage], report: WriteReport,
+                    progress: Progress | None) -> None:
     for i, (entry, page, problem) in enumerate(results, 1):
         entries[entry.path] = entry
         if page:
@@ -389,4 +402,4 @@ def _parse_into(paths: list[str], entries: dict[str, ManifestEntry], parsed: dic
         if problem:
             report.skipped.append(problem)
         if progress:
-            progress(i, len(paths))
+            progress(i, total)

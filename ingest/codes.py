@@ -104,12 +104,15 @@ def is_code_shaped(code: str) -> bool:
     return bool(_CPT_RE.match(code) or _HCPCS_RE.match(code) or _PCS_RE.match(code) or _CM_RE.match(code))
 
 
+# Spellings of each system, compared lower case with everything but letters and digits dropped
+# ("ICD-10-PCS", "icd 10 pcs" and "ICD10PCS" are all "icd10pcs").
 SYSTEM_ALIASES = {
-    "cpt": CPT, "cpt4": CPT, "hcpcs": HCPCS, "hcpcs2": HCPCS, "pcs": ICD10PCS, "icd10pcs": ICD10PCS,
-    "icd-10-pcs": ICD10PCS, "cm": ICD10CM, "icd10cm": ICD10CM, "icd-10-cm": ICD10CM, "unknown": UNKNOWN,
+    "cpt": CPT, "cpt4": CPT, "hcpcs": HCPCS, "hcpcs2": HCPCS, "hcpcsii": HCPCS, "hcpcslevel2": HCPCS,
+    "hcpcslevelii": HCPCS, "pcs": ICD10PCS, "icd10pcs": ICD10PCS, "cm": ICD10CM, "icd10cm": ICD10CM,
+    "unknown": UNKNOWN,
 }
 
 
 def parse_system(name: str) -> str | None:
     """A user's spelling of a code system ("cpt", "ICD-10-PCS", "pcs") -> canonical name, or None."""
-    return SYSTEM_ALIASES.get(name.strip().lower().replace(" ", ""))
+    return SYSTEM_ALIASES.get(re.sub(r"[^a-z0-9]", "", name.lower()))

@@ -1,49 +1,63 @@
 """The `procsearch` command: a thin layer that parses options, makes one library call and prints.
 
 Every library error is a ProcsearchError and becomes one line on stderr with a non-zero exit.
+Each command imports the library parts it needs when it runs, so ``procsearch --version``,
+``--help`` and shell completion start without loading Whoosh or the page parser.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import logging
 import os
 import sys
-import time
 from collections.abc import Callable
-from dataclasses import asdict
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from procsearch.index import default_index_dir
-from procsearch.ingest import ProcsearchError
+from procsearch import __version__
+from procsearch.ingest.errors import ProcsearchError
 
-from .payload import hit_payload, record_payload, results_payload
-from .searcher import Results, Searcher, ensure_bundled_index
+if TYPE_CHECKING:
+    from .arguments import SearchArgs
+    from .searcher import Results, Searcher
 
 FORMATS = ("text", "json", "jsonl", "csv")
+COLOR_MODES = ("auto", "always", "never")
+# Library argument names -> the options that carry them, for usage errors.
+OPTION_OF = {"query": "QUERY", "limit": "--limit", "offset": "--offset", "code_system": "--system",
+             "sections": "--section"}
 
 
 def _color() -> bool | None:
-    return False if os.environ.get("NO_COLOR") else None
+    """--color: always / never, or auto: colour on a terminal unless NO_COLOR is set (None = click decides)."""
+    ctx = click.get_current_context(silent=True)
+    mode = (ctx.find_root().params.get("color") if ctx else None) or "auto"
+    if mode == "always":
+        return True
+    if mode == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return None
+
+
+def _echo(text: str = "", **kw: Any) -> None:
+    click.echo(text, color=_color(), **kw)
 
 
 def _progress(quiet: bool, label: str) -> tuple[Callable[[int, int], None] | None, Callable[[], None]]:
-    """A progress callback drawing a bar on a terminal; nothing when piped or quiet."""
+    """A progress callback drawing a bar on a terminal, whatever the number of pages; nothing when piped or quiet."""
     if quiet or not sys.stderr.isatty():
         return None, lambda: None
-    state: dict[str, object] = {}
+    state: dict[str, Any] = {}
 
     def update(done: int, total: int) -> None:
         bar = state.get("bar")
         if bar is None:
-            bar = click.progressbar(length=total, label=label, file=sys.stderr)
+            bar = click.progressbar(length=total, label=label, file=sys.stderr, color=_color(),
+                                   update_min_steps=max(1, total // 200))
             bar.__enter__()
             state["bar"] = bar
             state["done"] = 0
-        bar.update(done - state["done"])  # type: ignore[operator]
+        bar.update(done - state["done"])
         state["done"] = done
 
     def finish() -> None:
@@ -55,23 +69,91 @@ def _progress(quiet: bool, label: str) -> tuple[Callable[[int, int], None] | Non
 
 
 def _resolve_index(index: str | None) -> str:
-    """--index, then PROCSEARCH_INDEX, then the bundled corpus's index (built on first use)."""
-    if index:
-        return index
-    if os.environ.get("PROCSEARCH_INDEX"):
-        return os.environ["PROCSEARCH_INDEX"]
-    return ensure_bundled_index()
+    """--index DIR or NAME, then PROCSEARCH_INDEX, then the bundled corpus's index (built on first use)."""
+    from .searcher import locate_index
+
+    return locate_index(index)
 
 
-index_option = click.option("--index", "index_dir", metavar="DIR", envvar="PROCSEARCH_INDEX",
-                            help="Index directory (default: the bundled corpus's index; env PROCSEARCH_INDEX).")
+def _complete_index(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Shell completion of --index: the names `procsearch index list` shows, and directories."""
+    from click.shell_completion import CompletionItem
+
+    from procsearch.index.location import indexes_home, is_index
+
+    home = indexes_home()
+    names = sorted(p.name for p in home.iterdir() if is_index(str(p))) if home.is_dir() else []
+    return [CompletionItem(n) for n in names if n.startswith(incomplete)] + [CompletionItem(incomplete, type="dir")]
+
+
+def _complete_system(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    from procsearch.ingest.codes import CODE_SYSTEMS
+
+    return [s for s in CODE_SYSTEMS if s.lower().startswith(incomplete.lower())]
+
+
+def _complete_section(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    from .parse import SCOPE_FIELDS
+
+    return [s for s in SCOPE_FIELDS if s.startswith(incomplete.lower())]
+
+
+index_option = click.option("--index", "index_dir", metavar="DIR|NAME", envvar="PROCSEARCH_INDEX",
+                            shell_complete=_complete_index,
+                            help="Index directory, or a name from `procsearch index list` (default: the bundled "
+                                 "corpus's index; env PROCSEARCH_INDEX).")
 quiet_option = click.option("--quiet", "-q", is_flag=True, help="No progress bar or report lines, only errors.")
 
 
+class QueryCommand(click.Command):
+    """A command whose query words may start with '-' (an exclusion such as -screening).
+
+    A word starting with a single '-' that is none of the command's options is query text, as is
+    every word after '--'. Unknown '--long' words stay options, so a mistyped option is still
+    reported instead of being searched for.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        takes_value: dict[str, bool] = {}
+        for param in self.get_params(ctx):
+            if isinstance(param, click.Option):
+                for opt in [*param.opts, *param.secondary_opts]:
+                    takes_value[opt] = not param.is_flag and not param.count
+        options: list[str] = []
+        words: list[str] = []
+        expect_value = False
+        for i, arg in enumerate(args):
+            if expect_value:
+                options.append(arg)
+                expect_value = False
+            elif arg == "--":
+                words.extend(args[i + 1:])
+                break
+            elif arg.startswith("--"):
+                options.append(arg)
+                expect_value = takes_value.get(arg, False)
+            elif arg in takes_value:  # a short option: -n 5, -h
+                options.append(arg)
+                expect_value = takes_value[arg]
+            elif takes_value.get(arg[:2]) and arg[2:].isdigit():  # -n5
+                options.append(arg)
+            else:  # a query word, with or without a leading '-'
+                words.append(arg)
+        return super().parse_args(ctx, [*options, "--", *words] if words else options)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="procsearch")
-def cli() -> None:
-    """Search medical procedure pages by code, lay words or clinical words."""
+@click.version_option(__version__, "--version", "-V", prog_name="procsearch")
+@click.option("--color", type=click.Choice(COLOR_MODES), default="auto", show_default=True,
+              help="Colour output: auto is on a terminal unless NO_COLOR is set.")
+def cli(color: str) -> None:
+    """Search medical procedure pages by code, lay words or clinical words.
+
+    Shell completion: eval "$(_PROCSEARCH_COMPLETE=bash_source procsearch)" in ~/.bashrc
+    (zsh_source for zsh, fish_source for fish).
+    """
+    import logging
+
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
 
 
@@ -82,14 +164,18 @@ def cli() -> None:
 @quiet_option
 def ingest(corpus: tuple[str, ...], out: str | None, strict: bool, quiet: bool) -> None:
     """Parse CORPUS (directories or files) into records and report every problem."""
+    import contextlib
+
     from procsearch.ingest import ingest_corpus
 
     progress, finish = _progress(quiet, "parsing")
-    records, report = ingest_corpus(list(corpus), progress=progress)
-    finish()
+    try:
+        records, report = ingest_corpus(list(corpus), progress=progress)
+    finally:
+        finish()
     if out:
         stream = sys.stdout if out == "-" else open(out, "w", encoding="utf-8")
-        with stream if out != "-" else io.nullcontext(stream):
+        with stream if out != "-" else contextlib.nullcontext(stream):
             for record in records:
                 stream.write(record.to_json() + "\n")
     if not quiet:
@@ -101,25 +187,27 @@ def ingest(corpus: tuple[str, ...], out: str | None, strict: bool, quiet: bool) 
 
 @cli.group("index")
 def index_group() -> None:
-    """Build, update and inspect indexes."""
+    """Build, update, list and inspect indexes."""
 
 
 def _write_command(action: str, corpus: tuple[str, ...], index_dir: str | None, quiet: bool, workers: int | None) -> None:
+    """Build or update; with no CORPUS, the index's own corpus (the bundled one for a new index)."""
     from procsearch.corpus import corpus_dir
     from procsearch.index import build_index, update_index
+    from procsearch.index.catalog import own_corpus
+    from procsearch.index.location import default_index_dir, resolve_index
 
-    paths = list(corpus) or ([str(corpus_dir())] if action == "build" else [])
-    target = index_dir or default_index_dir(list(corpus) or None)
+    target = resolve_index(index_dir) if index_dir else default_index_dir(list(corpus) or None)
+    paths = list(corpus) or own_corpus(target)
     progress, finish = _progress(quiet, "indexing" if action == "build" else "updating")
     try:
         if action == "build":
-            report = build_index(paths, target, workers=workers, progress=progress)
+            report = build_index(paths or [str(corpus_dir())], target, workers=workers, progress=progress)
         else:
-            report = update_index(paths or None, target, workers=workers, progress=progress)
+            report = update_index(paths, target, workers=workers, progress=progress)
     finally:
         finish()
-    lines = report.lines()
-    for line in (lines if not quiet else []):
+    for line in (report.lines() if not quiet else []):
         click.echo(line, err=True)
 
 
@@ -129,7 +217,8 @@ def _write_command(action: str, corpus: tuple[str, ...], index_dir: str | None, 
 @quiet_option
 @click.option("--workers", type=click.IntRange(1, 64), help="Parsing/indexing processes (default: CPU count).")
 def index_build(corpus: tuple[str, ...], index_dir: str | None, quiet: bool, workers: int | None) -> None:
-    """Build the index of CORPUS (default: the bundled corpus) and switch to it atomically."""
+    """Build the index of CORPUS and switch to it atomically (no CORPUS: the index's own corpus;
+    for a new index or none named, the bundled corpus)."""
     _write_command("build", corpus, index_dir, quiet, workers)
 
 
@@ -139,8 +228,39 @@ def index_build(corpus: tuple[str, ...], index_dir: str | None, quiet: bool, wor
 @quiet_option
 @click.option("--workers", type=click.IntRange(1, 64), help="Parsing processes (default: CPU count).")
 def index_update(corpus: tuple[str, ...], index_dir: str | None, quiet: bool, workers: int | None) -> None:
-    """Re-index only the pages of CORPUS that were added, changed or removed since the last build."""
+    """Re-index only the pages of CORPUS (default: the index's own corpus) added, changed or removed since the last build."""
     _write_command("update", corpus, index_dir, quiet, workers)
+
+
+def _when(t: float) -> str:
+    import time
+
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t)) if t else "-"
+
+
+@index_group.command("list")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def index_list(fmt: str) -> None:
+    """The indexes under the data directory: name (for --index NAME), corpus, documents, size, last update."""
+    import json
+
+    from procsearch.index.catalog import list_indexes
+    from procsearch.index.location import indexes_home
+
+    from .payload import index_entry_payload
+
+    entries = list_indexes()
+    if fmt == "json":
+        click.echo(json.dumps([index_entry_payload(e) for e in entries], ensure_ascii=False, indent=1))
+        return
+    if not entries:
+        click.echo(f"No indexes in {indexes_home()}; build one: procsearch index build [CORPUS...]")
+        return
+    width = max(4, *(len(e.name) for e in entries))
+    _echo(click.style(f"{'NAME':<{width}}  {'DOCUMENTS':>9}  {'SIZE':>9}  {'UPDATED':<19}  CORPUS", bold=True))
+    for e in entries:
+        corpus = e.problem or ", ".join(e.corpus) + ("" if e.corpus_present else "  (missing)")
+        _echo(f"{e.name:<{width}}  {e.documents:>9}  {e.size_bytes / 1e6:>6.1f} MB  {_when(e.updated_at):<19}  {corpus}")
 
 
 @index_group.command("stats")
@@ -148,52 +268,85 @@ def index_update(corpus: tuple[str, ...], index_dir: str | None, quiet: bool, wo
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def index_stats_command(index_dir: str | None, fmt: str) -> None:
     """Documents per code system, corpus, build and update times, schema version, size on disk."""
-    from procsearch.index import index_stats
+    import json
+    from dataclasses import asdict
 
-    target = index_dir or default_index_dir()
-    stats = index_stats(target)
+    from procsearch.index import index_stats
+    from procsearch.index.location import default_index_dir, resolve_index
+
+    stats = index_stats(resolve_index(index_dir) if index_dir else default_index_dir())
     if fmt == "json":
         click.echo(json.dumps(asdict(stats), indent=1))
         return
-    when = lambda t: time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t))  # noqa: E731
     click.echo(f"index:          {stats.index_dir}")
     click.echo(f"corpus:         {', '.join(stats.corpus)}")
     click.echo(f"documents:      {stats.documents}")
     for system, n in stats.systems.items():
         click.echo(f"  {system:<13} {n}")
     click.echo(f"skipped pages:  {stats.skipped}  duplicates: {stats.duplicates}")
-    click.echo(f"built:          {when(stats.built_at)}")
-    click.echo(f"updated:        {when(stats.updated_at)}")
+    click.echo(f"built:          {_when(stats.built_at)}")
+    click.echo(f"updated:        {_when(stats.updated_at)}")
     click.echo(f"schema version: {stats.schema_version}")
     click.echo(f"size on disk:   {stats.size_bytes / 1e6:.1f} MB")
 
 
+def _count_line(results: Results) -> str:
+    """'3 of 12 hits', with the rank of the first one when paging."""
+    line = f"{len(results.hits)} of {results.total} hit{'s' if results.total != 1 else ''}"
+    return line + (f" (from #{results.offset + 1})" if results.offset else "")
+
+
 def _print_text(results: Results, explain: bool) -> None:
-    color = _color()
     bold = lambda s: click.style(s, bold=True, fg="yellow")  # noqa: E731
     for note in results.notes:
         click.echo(f"note: {note}", err=True)
     if results.corrected_query:
-        click.echo(f"showing results for {results.corrected_query}", color=color)
+        _echo(f"showing results for {results.corrected_query}")
     if explain and results.expansions:
-        click.echo("expansions: " + "; ".join(f"{e.source} -> {e.target} ({e.kind}, {e.weight:.2f})"
-                                              for e in results.expansions), color=color)
+        _echo("expansions: " + "; ".join(f"{e.source} -> {e.target} ({e.kind}, {e.weight:.2f})"
+                                         for e in results.expansions))
     if not results.hits:
-        click.echo("No results")
+        _echo("No results")
+        if results.total:
+            _echo(_count_line(results))
         if results.suggestions:
-            click.echo("Did you mean: " + " / ".join(results.suggestions[:3]))
+            _echo("Did you mean: " + " / ".join(results.suggestions[:3]))
         return
     for rank, hit in enumerate(results.hits, results.offset + 1):
-        click.echo(click.style(f"{rank:>2}. {hit.code}", bold=True) + f"  [{hit.code_system}]  {hit.title}", color=color)
+        _echo(click.style(f"{rank:>2}. {hit.code}", bold=True) + f"  [{hit.code_system}]  {hit.title}")
         if hit.name and hit.name != hit.title:
-            click.echo(f"    {hit.name}", color=color)
+            _echo(f"    {hit.name}")
         for snippet in hit.snippets:
-            click.echo(f"    {snippet.section}: {snippet.render(bold)}", color=color)
+            _echo(f"    {snippet.section}: {snippet.render(bold)}")
         if explain:
-            click.echo(f"    score {hit.score}: " + ", ".join(f"{k} {v}" for k, v in hit.explanation), color=color)
+            _echo(f"    score {hit.score}: " + ", ".join(f"{k} {v}" for k, v in hit.explanation))
+    _echo(_count_line(results))
+
+
+CSV_HEADER = ["rank", "code", "code_system", "title", "score", "snippet"]
+
+
+def _csv_rows(results: Results) -> list[list[object]]:
+    from .payload import hit_payload
+
+    return [[rank, hit.code, hit.code_system, hit.title, hit.score, hit_payload(hit, False)["snippet"]]
+            for rank, hit in enumerate(results.hits, results.offset + 1)]
+
+
+def _write_csv(rows: list[list[object]]) -> None:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    csv.writer(buf).writerows(rows)
+    click.echo(buf.getvalue(), nl=False)
 
 
 def _emit(results: Results, fmt: str, explain: bool) -> None:
+    import json
+
+    from .payload import hit_payload, results_payload
+
     if fmt == "text":
         _print_text(results, explain)
     elif fmt == "json":
@@ -202,65 +355,100 @@ def _emit(results: Results, fmt: str, explain: bool) -> None:
         for hit in results.hits:
             click.echo(json.dumps(hit_payload(hit, True), ensure_ascii=False))
     else:
-        buf = io.StringIO()
-        writer = csv.writer(buf)
-        writer.writerow(["rank", "code", "code_system", "title", "score", "snippet"])
-        for rank, hit in enumerate(results.hits, results.offset + 1):
-            d = hit_payload(hit, False)
-            writer.writerow([rank, hit.code, hit.code_system, hit.title, hit.score, d["snippet"]])
-        click.echo(buf.getvalue(), nl=False)
+        _write_csv([CSV_HEADER, *_csv_rows(results)])
 
 
-@cli.command()
-@click.argument("query", required=False)
-@click.option("--limit", "-n", type=click.IntRange(0, 1000), default=10, show_default=True)
-@click.option("--offset", type=click.IntRange(0), default=0, help="Skip this many hits (paging).")
-@click.option("--system", "code_system", metavar="SYSTEM", help="Only this code system: CPT, HCPCS, ICD-10-PCS, ICD-10-CM.")
-@click.option("--section", "sections", multiple=True, metavar="SECTION", help="Search only this section (repeatable): risks, recovery, ...")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+def _run_batch(searcher: Searcher, lines: Any, args: SearchArgs, fmt: str, explain: bool) -> None:
+    """One query per non-blank line, the index opened once; every format, --offset and --explain apply.
+
+    jsonl: one object per query ({"query", "total", "offset", "hits"}); json: one array of the
+    objects --format json prints; csv: one table with the query in the first column; text: each
+    query's results under a "# query" line.
+    """
+    import json
+
+    from .payload import batch_payload, results_payload
+
+    first = True
+    if fmt == "json":
+        click.echo("[")
+    elif fmt == "csv":
+        _write_csv([["query", *CSV_HEADER]])
+    for line in lines:
+        text = line.strip()
+        if not text:
+            continue
+        results = searcher.search(text, limit=args.limit, offset=args.offset, code_system=args.code_system,
+                                  sections=args.sections, explain=explain)
+        if fmt == "jsonl":
+            click.echo(json.dumps(batch_payload(results), ensure_ascii=False))
+        elif fmt == "json":
+            click.echo(("" if first else ",\n") + json.dumps(results_payload(results), ensure_ascii=False), nl=False)
+        elif fmt == "csv":
+            _write_csv([[text, *row] for row in _csv_rows(results)])
+        else:
+            if not first:
+                click.echo()
+            _echo(click.style(f"# {text}", bold=True))
+            _print_text(results, explain)
+        first = False
+    if fmt == "json":
+        click.echo("\n]" if not first else "]")
+
+
+def _check_args(query: str, limit: int, offset: int, code_system: str | None, sections: tuple[str, ...]) -> SearchArgs:
+    """The library's own check of search arguments; its message becomes a usage error on the option."""
+    from .arguments import InvalidArgumentError, check_search_args
+
+    try:
+        return check_search_args(query, limit, offset, code_system, list(sections) or None)
+    except InvalidArgumentError as exc:
+        raise click.BadParameter(str(exc), param_hint=OPTION_OF.get(exc.argument, exc.argument)) from None
+
+
+@cli.command(cls=QueryCommand)
+@click.argument("query", nargs=-1)
+@click.option("--limit", "-n", type=int, default=10, show_default=True, help="Hits to show.")
+@click.option("--offset", type=int, default=0, help="Skip this many hits (paging).")
+@click.option("--system", "code_system", metavar="SYSTEM", shell_complete=_complete_system,
+              help="Only this code system: CPT, HCPCS, ICD-10-PCS, ICD-10-CM (any case; icd10pcs, pcs, ...).")
+@click.option("--section", "sections", multiple=True, metavar="SECTION", shell_complete=_complete_section,
+              help="Search only this section (repeatable): a key or display name, any case: risks, "
+                   "'Risks and Complications', recovery, title, ...")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="Output format  [default: text; jsonl with --batch]")
 @index_option
 @click.option("--explain", is_flag=True, help="Show per-field score contributions, expansions and corrections.")
 @click.option("--no-expand", is_flag=True, help="Search only the words typed: no thesaurus expansion.")
 @click.option("--thesaurus", "thesaurus_files", multiple=True, type=click.Path(dir_okay=False),
               help="An extra thesaurus file (repeatable; also env PROCSEARCH_THESAURUS).")
 @click.option("--batch", type=click.File("r", encoding="utf-8"), help="Run one query per line of FILE ('-' for stdin).")
-def search(query: str | None, limit: int, offset: int, code_system: str | None, sections: tuple[str, ...],
-           fmt: str, index_dir: str | None, explain: bool, no_expand: bool, thesaurus_files: tuple[str, ...],
-           batch) -> None:
-    """Search for QUERY: words, "phrases", codes (62273, 0FT4*, 62270-62273), scopes (risks:infection)."""
-    from procsearch.ingest.codes import parse_system
+def search(query: tuple[str, ...], limit: int, offset: int, code_system: str | None, sections: tuple[str, ...],
+           fmt: str | None, index_dir: str | None, explain: bool, no_expand: bool, thesaurus_files: tuple[str, ...],
+           batch: Any) -> None:
+    """Search for QUERY: words, "phrases", codes (62273, 0FT4*, 62270-62273), scopes (risks:infection).
 
-    from .parse import FIELD_SCOPES
-
-    if query is None and batch is None:
+    The words of QUERY may be given quoted or not; a word starting with '-' excludes it
+    (procsearch search colonoscopy -screening); everything after '--' is query text.
+    """
+    if not query and batch is None:
         raise click.UsageError("give a QUERY or --batch FILE")
-    system = None
-    if code_system:
-        system = parse_system(code_system)
-        if system is None:
-            raise click.BadParameter(f"unknown code system {code_system!r}; use CPT, HCPCS, ICD-10-PCS or ICD-10-CM",
-                                     param_hint="--system")
-    fields = []
-    for name in sections:
-        key = FIELD_SCOPES.get(name.lower().replace(" ", "_"))
-        if key is None:
-            raise click.BadParameter(f"unknown section {name!r}; use one of {', '.join(sorted(set(FIELD_SCOPES.values())))}",
-                                     param_hint="--section")
-        fields.append(key)
+    if query and batch is not None:
+        raise click.UsageError("give a QUERY or --batch FILE, not both")
+    args = _check_args(" ".join(query), limit, offset, code_system, sections)
+    from .searcher import Searcher
+
     with Searcher.open(_resolve_index(index_dir), list(thesaurus_files) or None, expand=not no_expand) as searcher:
         if batch is not None:
-            for line in batch:
-                text = line.strip()
-                if not text:
-                    continue
-                results = searcher.search(text, limit=limit, code_system=system, sections=fields)
-                click.echo(json.dumps({"query": text, "hits": [
-                    {k: v for k, v in hit_payload(h, False).items() if k in ("code", "title", "score", "snippet")}
-                    for h in results.hits]}, ensure_ascii=False))
+            _run_batch(searcher, batch, args, fmt or "jsonl", explain)
             return
-        results = searcher.search(query, limit=limit, offset=offset, code_system=system, sections=fields,
-                                  explain=explain)
-        _emit(results, fmt, explain)
+        results = searcher.search(args.query, limit=args.limit, offset=args.offset, code_system=args.code_system,
+                                  sections=args.sections, explain=explain)
+    _emit(results, fmt or "text", explain)
+
+
+def _no_page(code: str) -> ProcsearchError:
+    return ProcsearchError(f"no page for code {code!r} in the index; try: procsearch search {code}")
 
 
 @cli.command()
@@ -269,23 +457,29 @@ def search(query: str | None, limit: int, offset: int, code_system: str | None, 
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def show(code: str, index_dir: str | None, fmt: str) -> None:
     """Print the whole record of CODE."""
+    from .searcher import Searcher
+
     with Searcher.open(_resolve_index(index_dir)) as searcher:
         record = searcher.get(code)
     if record is None:
-        raise ProcsearchError(f"no page for code {code!r} in the index; try: procsearch search {code}")
+        raise _no_page(code)
     if fmt == "json":
+        import json
+
+        from .payload import record_payload
+
         click.echo(json.dumps(record_payload(record), ensure_ascii=False, indent=1))
         return
-    click.echo(click.style(f"{record.code}  [{record.code_system}]", bold=True) + f"  {record.title}", color=_color())
+    _echo(click.style(f"{record.code}  [{record.code_system}]", bold=True) + f"  {record.title}")
     if record.name:
         click.echo(f"Name: {record.name}")
     if record.technical_term:
         click.echo(f"Technical term: {record.technical_term}")
     for label, text in record.sections:
-        click.echo(f"\n{click.style(label, bold=True)}", color=_color())
+        _echo(f"\n{click.style(label, bold=True)}")
         click.echo(text)
     if record.similar_codes:
-        click.echo(f"\n{click.style('Similar Codes', bold=True)}", color=_color())
+        _echo(f"\n{click.style('Similar Codes', bold=True)}")
         for other, label in record.similar_codes:
             click.echo(f"{other}  {label}")
     click.echo(f"\nsource: {record.source}")
@@ -295,12 +489,23 @@ def show(code: str, index_dir: str | None, fmt: str) -> None:
 @click.argument("code")
 @index_option
 @click.option("--limit", "-n", type=click.IntRange(1, 100), default=10, show_default=True)
-def similar(code: str, index_dir: str | None, limit: int) -> None:
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def similar(code: str, index_dir: str | None, limit: int, fmt: str) -> None:
     """Codes related to CODE: its page's Similar Codes, then pages with similar wording."""
+    from .searcher import Searcher
+
     with Searcher.open(_resolve_index(index_dir)) as searcher:
-        if searcher.get(code) is None:
-            raise ProcsearchError(f"no page for code {code!r} in the index; try: procsearch search {code}")
+        record = searcher.get(code)
+        if record is None:
+            raise _no_page(code)
         rows = searcher.similar(code, limit)
+    if fmt == "json":
+        import json
+
+        from .payload import similar_payload
+
+        click.echo(json.dumps(similar_payload(record.code, rows), ensure_ascii=False, indent=1))
+        return
     for other, title, why in rows:
         click.echo(f"{other:<8} {title}  ({why})")
 
@@ -314,6 +519,8 @@ def main() -> None:
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:  # --version, --help, shell completion
         sys.exit(exc.exit_code)
     except ProcsearchError as exc:
         click.echo(f"Error: {exc}", err=True)

@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 
 from procsearch.ingest.codes import is_code_shaped, normalize_code, parse_system
-from procsearch.ingest.sections import heading_key, SECTION_KEYS
+from procsearch.ingest.sections import SECTION_KEYS, heading_key, normalize_heading
 
 MAX_QUERY_CHARS = 2000
 MAX_ATOMS = 64
@@ -29,6 +29,15 @@ FIELD_SCOPES: dict[str, str] = {
     "description": "procedure", "alternative": "alternatives", "indication": "indications",
 }
 FILTER_SCOPES = ("system", "section", "code")
+SCOPE_FIELDS = tuple(dict.fromkeys(FIELD_SCOPES.values()))  # every field a search can be restricted to
+
+
+def section_field(name: str) -> str | None:
+    """A user's spelling of a section or field -> its index field: keys, scopes and display names in
+    any case ("risks", "Risks and Complications", "risks & complications", "technical term"), or None."""
+    norm = normalize_heading(name.strip('"'))
+    key = FIELD_SCOPES.get(re.sub(r"[\s-]+", "_", norm)) or heading_key(norm.replace("_", " "))
+    return key if key in SCOPE_FIELDS else None
 
 
 @dataclass(frozen=True)
@@ -236,8 +245,8 @@ class _Parser:
                 self.notes.append(f"unknown code system {value!r} ignored (use CPT, HCPCS, ICD-10-PCS, ICD-10-CM)")
             return None
         if scope == "section":
-            key = FIELD_SCOPES.get(value.lower().strip('"')) or heading_key(value.strip('"').replace("_", " "))
-            if key and key in FIELD_SCOPES.values():
+            key = section_field(value)
+            if key:
                 self.sections.append(key)
             else:
                 self.notes.append(f"unknown section {value!r} ignored")

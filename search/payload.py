@@ -1,17 +1,22 @@
 """JSON shapes of results and records: one definition for the CLI, the Python API and HTTP.
 
-Every face that prints JSON (``search --format json``, ``show --format json``, the web API)
-builds it here, so one test table can check them all.
+Every face that prints JSON (``search --format json``, ``--batch``, ``show --format json``,
+``similar --format json``, the web API) builds it here, so one test table can check them all.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from procsearch.ingest.record import ProcedureRecord
+if TYPE_CHECKING:  # type names only: this module must not load Whoosh
+    from procsearch.index.catalog import IndexEntry
+    from procsearch.ingest.record import ProcedureRecord
 
-from .searcher import Hit, Results
+    from .searcher import Hit, Results
+
+BATCH_HIT_KEYS = ("code", "title", "score", "snippet")
 
 
 def hit_payload(hit: Hit, full: bool = True) -> dict[str, Any]:
@@ -48,3 +53,27 @@ def results_payload(results: Results) -> dict[str, Any]:
 def record_payload(record: ProcedureRecord) -> dict[str, Any]:
     """The object ``procsearch show --format json`` prints: the whole record."""
     return record.to_dict()
+
+
+def batch_payload(results: Results) -> dict[str, Any]:
+    """One line of ``search --batch`` (JSON Lines): the query, its total and offset, and short hits
+    (code, title, score, one "Section: text" snippet; plus the per-field explanation with --explain)."""
+    hits = []
+    for hit in results.hits:
+        short = hit_payload(hit, False)
+        d = {k: short[k] for k in BATCH_HIT_KEYS}
+        if hit.explanation:
+            d["explanation"] = {k: v for k, v in hit.explanation}
+        hits.append(d)
+    return {"query": results.query, "total": results.total, "offset": results.offset, "hits": hits}
+
+
+def similar_payload(code: str, rows: Iterable[tuple[str, str, str]]) -> dict[str, Any]:
+    """The object ``procsearch similar --format json`` prints: the code asked about and its related
+    pages in order, each with why it is related ("listed on the page" or "similar wording")."""
+    return {"code": code, "similar": [{"code": c, "title": t, "why": why} for c, t, why in rows]}
+
+
+def index_entry_payload(entry: IndexEntry) -> dict[str, Any]:
+    """One index of ``procsearch index list --format json``."""
+    return asdict(entry) | {"corpus": list(entry.corpus)}

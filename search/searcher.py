@@ -8,6 +8,7 @@ generation as soon as a build or update publishes one.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from dataclasses import dataclass
 from types import TracebackType
@@ -19,14 +20,17 @@ from whoosh import searching as whoosh_searching
 from procsearch.index import default_fields, expansion_fields, field_boosts
 from procsearch.index.reader import open_reader
 from procsearch.index import store
+from procsearch.index.catalog import ensure_bundled_index
 from procsearch.index.errors import IndexMissingError
-from procsearch.index.location import default_index_dir
+from procsearch.index.location import INDEX_ENV, resolve_index
 from procsearch.index.reader import generation_token
 from procsearch.index.schema import FIELD_TO_LABEL, TEXT_FIELDS
 from procsearch.index.analysis import fold
 from procsearch.ingest.codes import normalize_code
+from procsearch.ingest.errors import ProcsearchError
 from procsearch.ingest.record import ProcedureRecord
 
+from .arguments import check_count, check_search_args, check_text
 from .compiler import Compiler, Expansion, Settings
 from .engine import COORD_BASE, Engine
 from .parse import CodePrefix, CodeRange, parse_query
@@ -39,8 +43,14 @@ RERANK_DEPTH = 50  # hits re-scored for coverage; also keeps Whoosh's limit (and
 COMMON_FRACTION = 0.04  # a term on more than this share of pages only re-scores candidates
 
 
+class SearcherClosedError(ProcsearchError):
+    """A query on a Searcher after close(): open a new one instead."""
+
+
 @dataclass(frozen=True)
 class Hit:
+    """One ranked page: what it is, how well it matched, and where (snippets, sections, fields)."""
+
     code: str
     code_system: str
     title: str
@@ -55,6 +65,8 @@ class Hit:
 
 @dataclass(frozen=True)
 class Results:
+    """One page of hits plus what a user needs to read them: total, corrections, expansions, notes."""
+
     query: str
     hits: tuple[Hit, ...]
     total: int
@@ -86,10 +98,9 @@ class Searcher:
     @classmethod
     def open(cls, index_dir: str | None = None, thesaurus_files: list[str] | None = None,
              expand: bool = True) -> "Searcher":
-        """Open an index; with no directory, the bundled corpus's index (built on first use)."""
-        if index_dir is None:
-            index_dir = ensure_bundled_index()
-        return cls(index_dir, thesaurus_files, expand)
+        """Open an index by directory or by the name ``procsearch index list`` shows; with neither,
+        the one PROCSEARCH_INDEX names, else the bundled corpus's index (built on first use)."""
+        return cls(locate_index(index_dir), thesaurus_files, expand)
 
     def __enter__(self) -> "Searcher":
         return self
@@ -99,6 +110,7 @@ class Searcher:
         self.close()
 
     def close(self) -> None:
+        """Release the index files; later queries raise SearcherClosedError."""
         with self._lock:
             if self._searcher is not None:
                 self._searcher.close()
@@ -124,6 +136,8 @@ class Searcher:
             old.close()
 
     def _refresh(self) -> None:
+        if self._searcher is None:
+            raise SearcherClosedError(f"this Searcher of {self.index_dir} is closed; open a new one with Searcher.open()")
         token = generation_token(self.index_dir)
         if token and token != self._token:
             self._open()
@@ -133,13 +147,19 @@ class Searcher:
     def search(self, query: str, limit: int = 10, offset: int = 0, code_system: str | None = None,
                sections: list[str] | tuple[str, ...] | None = None, expand: bool | None = None,
                explain: bool = False) -> Results:
-        """Ranked hits with snippets; any string is accepted (bad syntax falls back to words)."""
-        limit = max(0, int(limit))
-        offset = max(0, int(offset))
+        """Ranked hits with snippets; any string is accepted (bad syntax falls back to words).
+
+        ``code_system`` and ``sections`` take keys or display names in any case ("cpt",
+        "ICD-10-PCS", "risks", "Risks and Complications"); a value that is not one raises
+        InvalidArgumentError (a ProcsearchError), as do a negative limit or offset and a query
+        that is not a string.
+        """
+        args = check_search_args(query, limit, offset, code_system, sections)
+        query, limit, offset = args.query, args.limit, args.offset
         parsed = parse_query(query)
         expand = self.expand if expand is None else expand
-        systems = list(parsed.systems) + ([code_system] if code_system else [])
-        section_fields = tuple(dict.fromkeys(list(parsed.sections) + list(sections or ())))
+        systems = list(parsed.systems) + ([args.code_system] if args.code_system else [])
+        section_fields = tuple(dict.fromkeys(list(parsed.sections) + list(args.sections)))
         with self._lock:
             self._refresh()
             s = self._searcher
@@ -245,7 +265,7 @@ class Searcher:
 
     def get(self, code: str) -> ProcedureRecord | None:
         """The whole record of a code (62273, E11.9, 62273-50 all work), or None."""
-        wanted = normalize_code(code).code
+        wanted = normalize_code(check_text("code", code)).code
         with self._lock:
             self._refresh()
             stored = self._searcher.document(code=wanted)
@@ -253,6 +273,7 @@ class Searcher:
 
     def similar(self, code: str, limit: int = 10) -> list[tuple[str, str, str]]:
         """(code, title, why) of related pages: the page's own Similar Codes first, then look-alikes."""
+        limit = check_count("limit", limit)
         record = self.get(code)
         if record is None:
             return []
@@ -265,6 +286,7 @@ class Searcher:
             page = self.get(other)
             out.append((other, page.title if page else label, "listed on the page"))
         with self._lock:
+            self._refresh()
             s = self._searcher
             docnum = s.document_number(code=record.code)
             text = " ".join([record.title, record.name, record.section("Summary")])
@@ -277,8 +299,10 @@ class Searcher:
 
     def suggest(self, text: str) -> list[str]:
         """Spelling corrections for the unknown words of a query, best first."""
+        text = check_text("text", text)
         out = []
         with self._lock:
+            self._refresh()
             reader = self._searcher.reader()
             compiler = Compiler(self._settings, reader, self._thesaurus, self._speller)
             for raw in text.split():
@@ -298,16 +322,15 @@ def _unique(expansions: list[Expansion]) -> list[Expansion]:
     return out
 
 
-def ensure_bundled_index() -> str:
-    """The bundled corpus's index directory, built first if it does not exist yet."""
-    from procsearch.corpus import corpus_dir
-    from procsearch.index import build_index
-
-    index_dir = default_index_dir()
-    if not store.has_index(index_dir):
-        log.warning("building the index of the bundled corpus in %s (first use)", index_dir)
-        build_index([str(corpus_dir())], index_dir)
-    return index_dir
+def locate_index(index_dir: str | None = None) -> str:
+    """The index a caller means: a directory or a listed name; with none, PROCSEARCH_INDEX, else the
+    bundled corpus's index, (re)built first when it is missing, outdated or its corpus moved."""
+    if index_dir:
+        return resolve_index(index_dir)
+    if os.environ.get(INDEX_ENV):
+        return resolve_index(os.environ[INDEX_ENV])
+    return ensure_bundled_index()
 
 
-__all__ = ["Hit", "IndexMissingError", "Results", "Searcher", "Snippet", "ensure_bundled_index"]
+__all__ = ["Hit", "IndexMissingError", "Results", "Searcher", "SearcherClosedError", "Snippet", "ensure_bundled_index",
+           "locate_index"]

@@ -1,0 +1,118 @@
+"""The indexes a user manages: listing them, finding each one's own corpus, keeping the bundled one current.
+
+An index records the corpus it was built from (meta.json), so a rebuild or update without a
+corpus argument uses that corpus, and the bundled corpus's index notices when the package (and
+with it the bundled pages) moved, as after a reinstall, and rebuilds itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+from procsearch.ingest.errors import ProcsearchError
+
+from . import store
+from .errors import IndexCorruptError, IndexMissingError
+from .location import bundled_index_dir, index_name, indexes_home, is_index
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """One index under the data directory, as ``procsearch index list`` shows it."""
+
+    name: str
+    index_dir: str
+    corpus: tuple[str, ...]
+    documents: int
+    size_bytes: int
+    updated_at: float
+    corpus_present: bool  # False when a corpus directory recorded in the index is gone
+    problem: str = ""  # why the index cannot be read, if it cannot
+
+
+def list_indexes() -> list[IndexEntry]:
+    """Every index under the data directory, by name; unreadable ones carry their problem."""
+    home = indexes_home()
+    if not home.is_dir():
+        return []
+    out = []
+    for child in sorted(home.iterdir()):
+        if not child.is_dir() or not is_index(str(child)):
+            continue
+        size = store.size_on_disk(str(child))
+        try:
+            meta = store.read_meta(store.current_generation(str(child)))
+        except ProcsearchError as exc:
+            out.append(IndexEntry(child.name, str(child), (), 0, size, 0.0, False, str(exc)))
+            continue
+        corpus = tuple(meta.corpus)
+        out.append(IndexEntry(child.name, str(child), corpus, meta.doc_count, size, meta.updated_at,
+                              all(os.path.exists(c) for c in corpus)))
+    return out
+
+
+def is_bundled(index_dir: str) -> bool:
+    """True for the bundled corpus's own index directory."""
+    return Path(index_dir).resolve() == Path(bundled_index_dir()).resolve()
+
+
+def own_corpus(index_dir: str) -> list[str] | None:
+    """The corpus to rebuild or update an index from when the user names none.
+
+    The bundled index always takes the bundled corpus where it is installed now; another index
+    takes the corpus recorded in it; None when there is no index yet. A recorded corpus that
+    no longer exists is an error naming it, never an empty rebuild that would drop every page.
+    """
+    from procsearch.corpus import corpus_dir
+
+    if is_bundled(index_dir):
+        return [str(corpus_dir())]
+    if not store.has_index(index_dir):
+        return None
+    meta = store.read_meta(store.current_generation(index_dir))
+    gone = [c for c in meta.corpus if not os.path.exists(c)]
+    if gone or not meta.corpus:
+        where = ", ".join(gone) or "(none recorded)"
+        raise ProcsearchError(f"the corpus of index {index_name(index_dir)} is gone: {where}; name it: "
+                              f"procsearch index build CORPUS --index {shlex.quote(index_name(index_dir))}")
+    return list(meta.corpus)
+
+
+def bundled_rebuild_reason(index_dir: str) -> str | None:
+    """Why the bundled index must be (re)built before use, or None when it is current."""
+    from procsearch.corpus import corpus_dir
+
+    if not store.has_index(index_dir):
+        return "first use"
+    from .schema import SCHEMA_VERSION  # only here: it loads Whoosh
+
+    try:
+        meta = store.read_meta(store.current_generation(index_dir))
+    except (IndexCorruptError, IndexMissingError) as exc:
+        return f"the index is unusable: {exc}"
+    if meta.schema_version != SCHEMA_VERSION:
+        return f"it was built by another version (schema {meta.schema_version}, now {SCHEMA_VERSION})"
+    here = str(corpus_dir())
+    if list(meta.corpus) != [here]:
+        return f"the bundled corpus moved from {', '.join(meta.corpus)} to {here} (reinstalled)"
+    return None
+
+
+def ensure_bundled_index() -> str:
+    """The bundled corpus's index directory, (re)built first when missing, outdated or moved."""
+    index_dir = bundled_index_dir()
+    reason = bundled_rebuild_reason(index_dir)
+    if reason is not None:
+        from procsearch.corpus import corpus_dir
+
+        from .writer import build_index  # only when building: it loads the page parser
+
+        log.warning("building the index of the bundled corpus in %s (%s)", index_dir, reason)
+        build_index([str(corpus_dir())], index_dir)
+    return index_dir
