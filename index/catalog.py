@@ -10,14 +10,16 @@ from __future__ import annotations
 import logging
 import os
 import shlex
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from procsearch.ingest.errors import ProcsearchError
 
 from . import store
-from .errors import IndexCorruptError, IndexMissingError
+from .errors import IndexBusyError, IndexCorruptError, IndexMissingError
 from .location import bundled_index_dir, index_name, indexes_home, is_index
+from .lock import LOCK_NAME, WriterLock, pid_alive
 
 log = logging.getLogger(__name__)
 
@@ -115,4 +117,66 @@ def ensure_bundled_index() -> str:
 
         log.warning("building the index of the bundled corpus in %s (%s)", index_dir, reason)
         build_index([str(corpus_dir())], index_dir)
+        prune_leftovers()
     return index_dir
+
+
+_OWN_PREFIXES = ("gen-", "building-")  # the only entries (with CURRENT and LOCK) procsearch makes in an index dir
+
+
+def _ours(name: str) -> bool:
+    return name in (store.CURRENT, LOCK_NAME) or name.startswith(_OWN_PREFIXES)
+
+
+def _dead_work_dir(name: str) -> bool:
+    parts = name.split("-")
+    return name.startswith("building-") and len(parts) > 1 and parts[1].isdigit() and not pid_alive(int(parts[1]))
+
+
+def prune_leftovers() -> list[str]:
+    """Remove what interrupted or superseded writes left under the data directory: work dirs of
+    dead writers and old generations (store.prune), and index dirs whose first build never
+    finished. Only entries procsearch creates are removed; returns the directories removed."""
+    home = indexes_home()
+    removed: list[str] = []
+    if not home.is_dir():
+        return removed
+    for child in sorted(home.iterdir()):
+        try:
+            entries = os.listdir(child) if child.is_dir() else None
+            if not entries or not all(_ours(e) for e in entries):
+                continue  # not a directory procsearch made: leave it alone
+            with WriterLock(str(child), wait=0):
+                if is_index(str(child)):
+                    store.prune(str(child))
+                    continue
+                if not all(e == LOCK_NAME or _dead_work_dir(e) for e in os.listdir(child)):
+                    continue  # a first build still running
+                for e in os.listdir(child):
+                    if e != LOCK_NAME:
+                        shutil.rmtree(child / e)
+            os.unlink(child / LOCK_NAME)
+            os.rmdir(child)
+            removed.append(str(child))
+            log.info("removed %s, left by a build that never finished", child)
+        except (IndexBusyError, OSError):
+            continue  # being written now, or not ours to remove
+    return removed
+
+
+def remove_index(index_dir: str) -> None:
+    """Delete an index: only the entries procsearch made (CURRENT, LOCK, generations, work dirs);
+    a directory holding anything else keeps it and the message says so."""
+    if not is_index(index_dir):
+        raise ProcsearchError(f"no index at {index_dir}; see: procsearch index list")
+    with WriterLock(index_dir, wait=0):
+        for name in os.listdir(index_dir):
+            if name.startswith(_OWN_PREFIXES):
+                shutil.rmtree(os.path.join(index_dir, name))
+        os.unlink(os.path.join(index_dir, store.CURRENT))
+    os.unlink(os.path.join(index_dir, LOCK_NAME))
+    others = os.listdir(index_dir)
+    if others:
+        raise ProcsearchError(f"removed the index in {index_dir} but kept the directory: it also holds "
+                              f"{', '.join(sorted(others)[:5])}, which procsearch did not create")
+    os.rmdir(index_dir)

@@ -194,7 +194,7 @@ def _write_command(action: str, corpus: tuple[str, ...], index_dir: str | None, 
     """Build or update; with no CORPUS, the index's own corpus (the bundled one for a new index)."""
     from procsearch.corpus import corpus_dir
     from procsearch.index import build_index, update_index
-    from procsearch.index.catalog import own_corpus
+    from procsearch.index.catalog import own_corpus, prune_leftovers
     from procsearch.index.location import default_index_dir, resolve_index
 
     target = resolve_index(index_dir) if index_dir else default_index_dir(list(corpus) or None)
@@ -207,6 +207,7 @@ def _write_command(action: str, corpus: tuple[str, ...], index_dir: str | None, 
             report = update_index(paths, target, workers=workers, progress=progress)
     finally:
         finish()
+    prune_leftovers()
     for line in (report.lines() if not quiet else []):
         click.echo(line, err=True)
 
@@ -261,6 +262,18 @@ def index_list(fmt: str) -> None:
     for e in entries:
         corpus = e.problem or ", ".join(e.corpus) + ("" if e.corpus_present else "  (missing)")
         _echo(f"{e.name:<{width}}  {e.documents:>9}  {e.size_bytes / 1e6:>6.1f} MB  {_when(e.updated_at):<19}  {corpus}")
+
+
+@index_group.command("remove")
+@click.argument("name")
+def index_remove(name: str) -> None:
+    """Delete the index NAME (or directory) and only what procsearch wrote in it; the corpus is untouched."""
+    from procsearch.index.catalog import remove_index
+    from procsearch.index.location import resolve_index
+
+    target = resolve_index(name)
+    remove_index(target)
+    click.echo(f"removed index {target}", err=True)
 
 
 @index_group.command("stats")
