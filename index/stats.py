@@ -9,6 +9,8 @@ from . import store
 
 @dataclass(frozen=True)
 class IndexStats:
+    """What `procsearch index stats` shows about one index, read from its live generation."""
+
     index_dir: str
     generation: str
     schema_version: int

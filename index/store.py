@@ -48,6 +48,8 @@ class ManifestEntry:
 
 @dataclass
 class IndexMeta:
+    """A generation's meta.json: schema version, the corpus it was built from, times and counts."""
+
     schema_version: int
     corpus: list[str]
     built_at: float

@@ -37,6 +37,8 @@ _NOT_HEADINGS = frozenset({"pros", "cons", "note", "notes", "tip"})
 
 @dataclass(frozen=True)
 class Block:
+    """One heading, paragraph or list item of a page, in page order, whatever the markup."""
+
     kind: str  # HEADING, TEXT or ITEM
     text: str
     level: int = 0  # 1 for the page's main heading (h1), else 0
@@ -53,6 +55,8 @@ class PageHints:
 
 @dataclass
 class Assembled:
+    """A record made from a page's blocks, with the warnings met on the way."""
+
     record: ProcedureRecord
     warnings: list[str]
 

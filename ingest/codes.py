@@ -39,6 +39,8 @@ _SYSTEM_WORDS = (
 
 
 class Code(NamedTuple):
+    """A normalised code and its modifier split off (62273-50 -> 62273, 50)."""
+
     code: str
     modifier: str
 

@@ -14,6 +14,8 @@ from .record import ProcedureRecord
 
 @dataclass(frozen=True)
 class Problem:
+    """A file that was skipped or warned about, and why: one report line."""
+
     path: str
     reason: str
 
@@ -23,6 +25,8 @@ class Problem:
 
 @dataclass(frozen=True)
 class Duplicate:
+    """Pages sharing one code: which file won and which lost."""
+
     code: str
     winner: str
     losers: tuple[str, ...]
@@ -34,6 +38,8 @@ class Duplicate:
 
 @dataclass(frozen=True)
 class IngestReport:
+    """What parsing a corpus did: counts, skipped files, warnings and duplicates."""
+
     parsed: int
     skipped: tuple[Problem, ...]
     warnings: tuple[Problem, ...]

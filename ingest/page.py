@@ -21,6 +21,8 @@ PAGE_SUFFIXES = HTML_SUFFIXES | TEXT_SUFFIXES
 
 @dataclass(frozen=True)
 class ParsedPage:
+    """A parsed page's record with the warnings about it (nothing lost goes unreported)."""
+
     record: ProcedureRecord
     warnings: tuple[str, ...] = ()
 

@@ -54,6 +54,8 @@ class Expansion:
 
 @dataclass
 class Settings:
+    """The ranking inputs read once per index: field boosts, default and expansion fields."""
+
     boosts: dict[str, float]
     default_fields: tuple[str, ...]
     expansion_fields: tuple[str, ...]
@@ -113,6 +115,8 @@ def flatten(node) -> list:
 
 
 class Compiler:
+    """Turns a parsed query into what the engine runs: plan, concepts, highlights, corrections."""
+
     def __init__(self, settings: Settings, reader: IndexReader, thesaurus: Thesaurus | None,
                  speller: Speller | None, fields: tuple[str, ...] | None = None) -> None:
         self.boosts = settings.boosts

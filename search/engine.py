@@ -65,6 +65,8 @@ class Alt:
 
 @dataclass
 class Concept:
+    """One query idea: the typed word and its expansions, counted once however many match."""
+
     alts: list[Alt]
     # The concept of the typed word this one was derived from (an axis of its thesaurus entry, a
     # word part): a page with the typed word itself has what the derived concept asks for.
@@ -85,6 +87,8 @@ class Plan:
 
 @dataclass(frozen=True)
 class Scored:
+    """A candidate page and its score, before the hit is built."""
+
     docnum: int
     score: float
 

@@ -42,6 +42,8 @@ def section_field(name: str) -> str | None:
 
 @dataclass(frozen=True)
 class Word:
+    """A free word of the query, optionally scoped to a field."""
+
     text: str
     field: str | None = None
     pause: bool = False  # written with a comma, semicolon, full stop or closing bracket after it
@@ -58,29 +60,39 @@ def _paused(node: Node | None) -> Node | None:
 
 @dataclass(frozen=True)
 class Phrase:
+    """Quoted words that must appear in this order (never expanded)."""
+
     text: str
     field: str | None = None
 
 
 @dataclass(frozen=True)
 class Code:
+    """An exact code typed in the query."""
+
     code: str
     modifier: str = ""
 
 
 @dataclass(frozen=True)
 class CodePrefix:
+    """All codes starting with a prefix (622*, 0FT4)."""
+
     prefix: str
 
 
 @dataclass(frozen=True)
 class CodeRange:
+    """All codes from low to high (62270-62273)."""
+
     low: str
     high: str
 
 
 @dataclass(frozen=True)
 class Not:
+    """An excluded part of the query (NOT x, -x, without x)."""
+
     child: "Node"
 
 
@@ -93,6 +105,8 @@ class Seq:
 
 @dataclass(frozen=True)
 class Bool:
+    """Explicit AND / OR between parts of the query."""
+
     op: str  # "and" | "or"
     items: tuple["Node", ...]
 
@@ -102,6 +116,8 @@ Node = Word | Phrase | Code | CodePrefix | CodeRange | Not | Seq | Bool
 
 @dataclass(frozen=True)
 class ParsedQuery:
+    """The query tree plus the filters and notes the parser found."""
+
     root: Seq
     systems: tuple[str, ...] = ()
     sections: tuple[str, ...] = ()

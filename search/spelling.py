@@ -38,6 +38,8 @@ def edit_distance(a: str, b: str, limit: int) -> int:
 
 
 class Speller:
+    """Closest known words for an unknown one, from the index and thesaurus vocabulary."""
+
     def __init__(self, counts: dict[str, int]) -> None:
         self.counts = counts
         self.buckets: dict[tuple[str, int], list[str]] = defaultdict(list)
