@@ -525,8 +525,8 @@ def similar(code: str, index_dir: str | None, limit: int, fmt: str) -> None:
 
 def main() -> None:
     """Entry point: library errors become one line and exit 1, never a traceback."""
-    try:
-        cli(standalone_mode=False)
+    try:  # the same program name (usage lines, completion variable) under `python -m procsearch`
+        cli(standalone_mode=False, prog_name="procsearch", complete_var="_PROCSEARCH_COMPLETE")
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(130)
