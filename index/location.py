@@ -56,9 +56,10 @@ def is_index(path: str) -> bool:
     return os.path.isfile(os.path.join(path, _CURRENT))
 
 
-def resolve_index(value: str) -> str:
+def resolve_index(value: str | os.PathLike[str]) -> str:
     """An ``--index`` value -> a directory: an index at that path, else the index of that name
     under the data dir (as ``procsearch index list`` shows it), else the path as given."""
+    value = os.fspath(value)
     if is_index(value) or os.sep in value or (os.altsep and os.altsep in value) or value in (".", ".."):
         return value
     named = indexes_home() / value

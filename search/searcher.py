@@ -96,7 +96,7 @@ class Searcher:
         self._open()
 
     @classmethod
-    def open(cls, index_dir: str | None = None, thesaurus_files: list[str] | None = None,
+    def open(cls, index_dir: str | os.PathLike[str] | None = None, thesaurus_files: list[str] | None = None,
              expand: bool = True) -> "Searcher":
         """Open an index by directory or by the name ``procsearch index list`` shows; with neither,
         the one PROCSEARCH_INDEX names, else the bundled corpus's index (built on first use)."""
@@ -322,7 +322,7 @@ def _unique(expansions: list[Expansion]) -> list[Expansion]:
     return out
 
 
-def locate_index(index_dir: str | None = None) -> str:
+def locate_index(index_dir: str | os.PathLike[str] | None = None) -> str:
     """The index a caller means: a directory or a listed name; with none, PROCSEARCH_INDEX, else the
     bundled corpus's index, (re)built first when it is missing, outdated or its corpus moved."""
     if index_dir:

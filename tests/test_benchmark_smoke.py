@@ -158,3 +158,15 @@ def test_timed_queries_run_once_after_warm_up_queries_of_their_own() -> None:
     warmup = [q for q in WARMUP_QUERIES if q != WARMUP_QUERIES[0]]  # a timed query is never a warm-up
     assert seen == warmup + ["knee", WARMUP_QUERIES[0]]
     assert latency["n"] == 2
+
+
+def test_startup_benchmark_runs_without_shared_data(tmp_path: Path) -> None:
+    """One run of each start-up measurement; the figures themselves are for the report, not asserted."""
+    from benchmarks.startup import main as startup_main
+
+    assert startup_main(["--runs", "1", "--out", str(tmp_path)]) == 0
+    data = json.loads((tmp_path / "startup.json").read_text(encoding="utf-8"))
+    assert set(data["median_ms"]) == {"python", "version", "help", "search"}
+    assert all(v > 0 for v in data["median_ms"].values())
+    table = (tmp_path / "startup.md").read_text(encoding="utf-8")
+    assert "| `procsearch --version` |" in table and "(bundled corpus)" in table

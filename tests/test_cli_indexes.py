@@ -80,7 +80,9 @@ def test_index_name_works_wherever_index_dir_does(corpus: Path) -> None:
         result = invoke(args)
         assert result.exit_code == 0, (args, result.output)
         assert re.search(r"^(\s*1\. 62273|62273|62270 |documents:\s+3$)", result.stdout, flags=re.M), result.stdout
-    with Searcher.open(name) as s:  # the API takes the same names
+    with Searcher.open(name) as s:  # the API takes the same names, and paths
+        assert s.get("62273") is not None
+    with Searcher.open(indexes_home() / name) as s:
         assert s.get("62273") is not None
     assert invoke(["search", "knee", "--index", name], env={"PROCSEARCH_INDEX": name}).exit_code == 0
 
