@@ -8,6 +8,7 @@ This module loads no Whoosh: the command line checks its options before opening 
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -62,8 +63,12 @@ def _kind(value: object) -> str:
 
 
 def _count(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidArgumentError(name, f"{name} must be a whole number of 0 or more, not {value!r}")
+    try:  # any integer type (numpy's too), never a float, string or bool
+        if isinstance(value, bool):
+            raise TypeError
+        value = operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise InvalidArgumentError(name, f"{name} must be a whole number of 0 or more, not {value!r}") from None
     if value < 0:
         raise InvalidArgumentError(name, f"{name} must be 0 or more, not {value}")
     return value
