@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,7 +27,9 @@ class IndexMissingError(ProcsearchError):
     """No index where one was expected (never built, or the path is wrong)."""
 
     def __init__(self, index_dir: str) -> None:
-        super().__init__(f"no index at {index_dir}; run: {rebuild_hint(index_dir)}")
+        bare_name = os.sep not in str(index_dir)  # perhaps meant as a name: say where names are listed
+        super().__init__(f"no index at {index_dir}; run: {rebuild_hint(index_dir)}"
+                         + (" (procsearch index list shows the indexes there are)" if bare_name else ""))
         self.index_dir = index_dir
 
 

@@ -208,3 +208,11 @@ def test_prune_removes_leftovers_of_killed_builds_only(corpus: Path) -> None:
 def test_help_of_index_option_mentions_names() -> None:
     for command in (["search"], ["show"], ["similar"], ["index", "build"], ["index", "update"], ["index", "stats"]):
         assert "procsearch index list" in " ".join(invoke([*command, "--help"]).stdout.split()), command
+
+
+def test_an_unknown_name_points_at_index_list(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run_main(["search", "knee", "--index", "nosuch"])
+    assert code == 1 and out == ""
+    assert err.strip() == ("Error: no index at nosuch; run: procsearch index build CORPUS --index nosuch "
+                           "(procsearch index list shows the indexes there are)")
