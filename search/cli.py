@@ -81,8 +81,11 @@ def _complete_index(ctx: click.Context, param: click.Parameter, incomplete: str)
 
     from procsearch.index.location import indexes_home, is_index
 
-    home = indexes_home()
-    names = sorted(p.name for p in home.iterdir() if is_index(str(p))) if home.is_dir() else []
+    try:
+        home = indexes_home()
+        names = sorted(p.name for p in home.iterdir() if is_index(str(p))) if home.is_dir() else []
+    except OSError:  # an unreadable data dir: complete directories only
+        names = []
     return [CompletionItem(n) for n in names if n.startswith(incomplete)] + [CompletionItem(incomplete, type="dir")]
 
 
