@@ -7,15 +7,15 @@ load the HTML parser.
 from importlib import import_module
 
 from .errors import PageError, ProcsearchError
-from .record import ProcedureRecord
 
 _LAZY = {
+    "ProcedureRecord": ".record",
     "IngestReport": ".corpus", "Problem": ".corpus", "find_pages": ".corpus", "ingest_corpus": ".corpus",
     "parse_one": ".corpus", "resolve_duplicates": ".corpus",
     "ParsedPage": ".page", "parse_bytes": ".page", "parse_page": ".page",
 }
 
-__all__ = ["PageError", "ProcedureRecord", "ProcsearchError", *_LAZY]
+__all__ = ["PageError", "ProcsearchError", *_LAZY]
 
 
 def __getattr__(name: str):
