@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shlex
 import shutil
 from dataclasses import dataclass
@@ -57,6 +58,17 @@ def list_indexes() -> list[IndexEntry]:
         out.append(IndexEntry(child.name, str(child), corpus, meta.doc_count, size, meta.updated_at,
                               all(os.path.exists(c) for c in corpus)))
     return out
+
+
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def named_index_dir(name: str) -> str:
+    """The directory of a new or existing index called ``name`` under the data directory."""
+    if not _NAME_RE.match(name):
+        raise ProcsearchError(f"index name {name!r} is not usable: use letters, digits, '.', '_' and '-' "
+                              "(up to 64, starting with a letter or digit)")
+    return str(indexes_home() / name)
 
 
 def is_bundled(index_dir: str) -> bool:

@@ -193,14 +193,20 @@ def index_group() -> None:
     """Build, update, list and inspect indexes."""
 
 
-def _write_command(action: str, corpus: tuple[str, ...], index_dir: str | None, quiet: bool, workers: int | None) -> None:
+def _write_command(action: str, corpus: tuple[str, ...], index_dir: str | None, quiet: bool, workers: int | None,
+                   name: str | None = None) -> None:
     """Build or update; with no CORPUS, the index's own corpus (the bundled one for a new index)."""
     from procsearch.corpus import corpus_dir
     from procsearch.index import build_index, update_index
-    from procsearch.index.catalog import own_corpus, prune_leftovers
+    from procsearch.index.catalog import named_index_dir, own_corpus, prune_leftovers
     from procsearch.index.location import default_index_dir, resolve_index
 
-    target = resolve_index(index_dir) if index_dir else default_index_dir(list(corpus) or None)
+    if name is not None and index_dir:
+        raise click.UsageError("give --name NAME or --index DIR|NAME, not both")
+    if name is not None:
+        target = named_index_dir(name)
+    else:
+        target = resolve_index(index_dir) if index_dir else default_index_dir(list(corpus) or None)
     paths = list(corpus) or own_corpus(target)
     progress, finish = _progress(quiet, "indexing" if action == "build" else "updating")
     try:
@@ -220,10 +226,13 @@ def _write_command(action: str, corpus: tuple[str, ...], index_dir: str | None, 
 @index_option
 @quiet_option
 @click.option("--workers", type=click.IntRange(1, 64), help="Parsing/indexing processes (default: CPU count).")
-def index_build(corpus: tuple[str, ...], index_dir: str | None, quiet: bool, workers: int | None) -> None:
+@click.option("--name", metavar="NAME", help="Keep the index under this name in the data directory "
+                                             "(then --index NAME finds it).")
+def index_build(corpus: tuple[str, ...], index_dir: str | None, quiet: bool, workers: int | None,
+                name: str | None) -> None:
     """Build the index of CORPUS and switch to it atomically (no CORPUS: the index's own corpus;
     for a new index or none named, the bundled corpus)."""
-    _write_command("build", corpus, index_dir, quiet, workers)
+    _write_command("build", corpus, index_dir, quiet, workers, name)
 
 
 @index_group.command("update")

@@ -216,3 +216,17 @@ def test_an_unknown_name_points_at_index_list(tmp_path: Path, monkeypatch: pytes
     assert code == 1 and out == ""
     assert err.strip() == ("Error: no index at nosuch; run: procsearch index build CORPUS --index nosuch "
                            "(procsearch index list shows the indexes there are)")
+
+
+def test_build_with_a_name_of_ones_choosing(corpus: Path) -> None:
+    result = invoke(["index", "build", str(corpus), "--name", "cardio-2026", "--quiet", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert [e.name for e in list_indexes()] == ["cardio-2026"]
+    assert invoke(["search", "blood patch", "--index", "cardio-2026"]).stdout.startswith(" 1. 62273  [CPT]")
+    assert invoke(["index", "build", "--name", "cardio-2026", "--quiet"]).exit_code == 0  # its own corpus again
+    assert index_stats(str(indexes_home() / "cardio-2026")).documents == 3
+    for bad in ("../escape", ".hidden", "a/b", ""):
+        code, _, err = run_main(["index", "build", str(corpus), "--name", bad])
+        assert code == 1 and "is not usable" in err, (bad, err)
+    both = invoke(["index", "build", "--name", "x", "--index", "y"])
+    assert both.exit_code == 2 and "not both" in both.output
