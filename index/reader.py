@@ -9,12 +9,13 @@ from whoosh import index as whoosh_index
 from whoosh.index import EmptyIndexError, Index
 from whoosh.reading import IndexReader
 
-from . import mapped, store
+from . import integrity, mapped, safe_pickle, store
 from .errors import IndexCorruptError, IndexMissingError, IndexVersionError
 from .schema import SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
 mapped.install()
+safe_pickle.install()  # no index file can name code to run
 
 
 def open_live(index_dir: str, attempts: int = 5) -> tuple[str, Index]:
@@ -47,6 +48,7 @@ def _open_once(index_dir: str) -> tuple[str, Index, IndexReader]:
     meta = store.read_meta(gen)
     if meta.schema_version != SCHEMA_VERSION:
         raise IndexVersionError(index_dir, meta.schema_version, SCHEMA_VERSION)
+    integrity.check_before_open(index_dir, gen)
     try:
         ix = whoosh_index.open_dir(gen, indexname=store.INDEX_NAME, readonly=True)
         reader = ix.reader()  # opens every segment: damage shows here, not in the first query

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .blocks import assemble
 from .errors import PageError
+from .files import read_page
 from .html_page import html_blocks
 from .record import ProcedureRecord, hash_bytes
 from .text_page import text_blocks
@@ -86,9 +87,4 @@ def parse_bytes(data: bytes, path: str) -> ParsedPage:
 def parse_page(path: str | os.PathLike[str]) -> ParsedPage:
     """Read and parse one file."""
     path = os.fspath(path)
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        raise PageError(path, f"unreadable ({exc.strerror or exc})") from None
-    return parse_bytes(data, path)
+    return parse_bytes(read_page(path), path)
