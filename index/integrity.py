@@ -134,3 +134,13 @@ def verify_generation(gen: str) -> tuple[int, list[str]]:
         if name not in sums:
             problems.append(f"{os.path.join(gen, name)}: not written by procsearch (not in {CHECKSUMS})")
     return len(sums), problems
+
+
+def verify_index(index_dir: str) -> tuple[str, int, list[str]]:
+    """(live generation, files checked, problems) of ``procsearch index verify``."""
+    from .store import current_generation
+
+    gen = current_generation(index_dir)
+    check_trust(index_dir, gen)
+    checked, problems = verify_generation(gen)
+    return gen, checked, problems

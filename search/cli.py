@@ -20,6 +20,7 @@ import click
 from procsearch.index import default_index_dir
 from procsearch.ingest import ProcsearchError
 
+from . import terminal as safe
 from .payload import hit_payload, record_payload, results_payload
 from .searcher import Results, Searcher, ensure_bundled_index
 
@@ -94,7 +95,7 @@ def ingest(corpus: tuple[str, ...], out: str | None, strict: bool, quiet: bool) 
                 stream.write(record.to_json() + "\n")
     if not quiet:
         for line in report.lines():
-            click.echo(line, err=True)
+            click.echo(safe.line(line), err=True)
     if strict and report.problems:
         sys.exit(1)
 
@@ -120,7 +121,7 @@ def _write_command(action: str, corpus: tuple[str, ...], index_dir: str | None, 
         finish()
     lines = report.lines()
     for line in (lines if not quiet else []):
-        click.echo(line, err=True)
+        click.echo(safe.line(line), err=True)
 
 
 @index_group.command("build")
@@ -156,8 +157,8 @@ def index_stats_command(index_dir: str | None, fmt: str) -> None:
         click.echo(json.dumps(asdict(stats), indent=1))
         return
     when = lambda t: time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t))  # noqa: E731
-    click.echo(f"index:          {stats.index_dir}")
-    click.echo(f"corpus:         {', '.join(stats.corpus)}")
+    click.echo(f"index:          {safe.line(stats.index_dir)}")
+    click.echo(f"corpus:         {safe.line(', '.join(stats.corpus))}")
     click.echo(f"documents:      {stats.documents}")
     for system, n in stats.systems.items():
         click.echo(f"  {system:<13} {n}")
@@ -168,29 +169,48 @@ def index_stats_command(index_dir: str | None, fmt: str) -> None:
     click.echo(f"size on disk:   {stats.size_bytes / 1e6:.1f} MB")
 
 
+@index_group.command("verify")
+@index_option
+def index_verify(index_dir: str | None) -> None:
+    """Hash every file of the live index against the checksums written with it; name any damaged file."""
+    from procsearch.index.integrity import verify_index
+
+    target = index_dir or default_index_dir()
+    gen, checked, problems = verify_index(target)
+    for problem in problems:
+        click.echo(f"damaged: {safe.line(problem)}", err=True)
+    if problems:
+        raise ProcsearchError(f"index at {target} is damaged ({len(problems)} of {checked} files); "
+                              f"rebuild it: procsearch index build CORPUS --index {target}")
+    click.echo(f"ok: {safe.line(gen)}: {checked} files match their checksums")
+
+
 def _print_text(results: Results, explain: bool) -> None:
     color = _color()
     bold = lambda s: click.style(s, bold=True, fg="yellow")  # noqa: E731
     for note in results.notes:
-        click.echo(f"note: {note}", err=True)
+        click.echo(f"note: {safe.line(note)}", err=True)
     if results.corrected_query:
-        click.echo(f"showing results for {results.corrected_query}", color=color)
+        click.echo(f"showing results for {safe.line(results.corrected_query)}", color=color)
     if explain and results.expansions:
-        click.echo("expansions: " + "; ".join(f"{e.source} -> {e.target} ({e.kind}, {e.weight:.2f})"
-                                              for e in results.expansions), color=color)
+        click.echo("expansions: " + safe.line("; ".join(f"{e.source} -> {e.target} ({e.kind}, {e.weight:.2f})"
+                                                        for e in results.expansions)), color=color)
     if not results.hits:
         click.echo("No results")
         if results.suggestions:
-            click.echo("Did you mean: " + " / ".join(results.suggestions[:3]))
+            click.echo("Did you mean: " + safe.line(" / ".join(results.suggestions[:3])))
         return
     for rank, hit in enumerate(results.hits, results.offset + 1):
-        click.echo(click.style(f"{rank:>2}. {hit.code}", bold=True) + f"  [{hit.code_system}]  {hit.title}", color=color)
+        click.echo(click.style(f"{rank:>2}. {safe.line(hit.code)}", bold=True)
+                   + f"  [{safe.line(hit.code_system)}]  {safe.line(hit.title)}", color=color)
         if hit.name and hit.name != hit.title:
-            click.echo(f"    {hit.name}", color=color)
+            click.echo(f"    {safe.line(hit.name)}", color=color)
         for snippet in hit.snippets:
-            click.echo(f"    {snippet.section}: {snippet.render(bold)}", color=color)
+            click.echo(f"    {safe.line(snippet.section)}: {safe.snippet(snippet.text, snippet.highlights, bold)}",
+                       color=color)
         if explain:
-            click.echo(f"    score {hit.score}: " + ", ".join(f"{k} {v}" for k, v in hit.explanation), color=color)
+            click.echo(f"    score {hit.score}: " + safe.line(", ".join(f"{k} {v}" for k, v in hit.explanation)),
+                       color=color)
 
 
 def _emit(results: Results, fmt: str, explain: bool) -> None:
@@ -207,7 +227,8 @@ def _emit(results: Results, fmt: str, explain: bool) -> None:
         writer.writerow(["rank", "code", "code_system", "title", "score", "snippet"])
         for rank, hit in enumerate(results.hits, results.offset + 1):
             d = hit_payload(hit, False)
-            writer.writerow([rank, hit.code, hit.code_system, hit.title, hit.score, d["snippet"]])
+            writer.writerow([safe.csv_cell(v) for v in (rank, hit.code, hit.code_system, hit.title, hit.score,
+                                                         d["snippet"])])
         click.echo(buf.getvalue(), nl=False)
 
 
@@ -223,7 +244,7 @@ def _emit(results: Results, fmt: str, explain: bool) -> None:
 @click.option("--no-expand", is_flag=True, help="Search only the words typed: no thesaurus expansion.")
 @click.option("--thesaurus", "thesaurus_files", multiple=True, type=click.Path(dir_okay=False),
               help="An extra thesaurus file (repeatable; also env PROCSEARCH_THESAURUS).")
-@click.option("--batch", type=click.File("r", encoding="utf-8"), help="Run one query per line of FILE ('-' for stdin).")
+@click.option("--batch", type=click.File("rb"), help="Run one query per line of FILE ('-' for stdin).")
 def search(query: str | None, limit: int, offset: int, code_system: str | None, sections: tuple[str, ...],
            fmt: str, index_dir: str | None, explain: bool, no_expand: bool, thesaurus_files: tuple[str, ...],
            batch) -> None:
@@ -249,18 +270,38 @@ def search(query: str | None, limit: int, offset: int, code_system: str | None, 
         fields.append(key)
     with Searcher.open(_resolve_index(index_dir), list(thesaurus_files) or None, expand=not no_expand) as searcher:
         if batch is not None:
-            for line in batch:
-                text = line.strip()
-                if not text:
-                    continue
-                results = searcher.search(text, limit=limit, code_system=system, sections=fields)
-                click.echo(json.dumps({"query": text, "hits": [
-                    {k: v for k, v in hit_payload(h, False).items() if k in ("code", "title", "score", "snippet")}
-                    for h in results.hits]}, ensure_ascii=False))
+            _run_batch(searcher, batch, limit=limit, code_system=system, sections=fields)
             return
         results = searcher.search(query, limit=limit, offset=offset, code_system=system, sections=fields,
                                   explain=explain)
         _emit(results, fmt, explain)
+
+
+def _run_batch(searcher: Searcher, lines, **options) -> None:
+    """One JSON line per query line. A line that is not UTF-8 or fails is reported on stderr with
+    its number and skipped; the others are answered, each written out as soon as it is ready."""
+    failed = 0
+    for number, raw in enumerate(lines, 1):
+        try:
+            text = raw.decode("utf-8").strip()
+        except UnicodeDecodeError as exc:
+            click.echo(f"batch line {number}: skipped, not valid UTF-8 (byte {exc.start + 1})", err=True)
+            failed += 1
+            continue
+        if not text:
+            continue
+        try:
+            results = searcher.search(text, **options)
+        except ProcsearchError as exc:
+            click.echo(f"batch line {number}: skipped, {safe.line(exc)}", err=True)
+            failed += 1
+            continue
+        click.echo(json.dumps({"query": text, "hits": [
+            {k: v for k, v in hit_payload(h, False).items() if k in ("code", "title", "score", "snippet")}
+            for h in results.hits]}, ensure_ascii=False))
+        sys.stdout.flush()
+    if failed:
+        raise ProcsearchError(f"{failed} batch line(s) skipped (see above)")
 
 
 @cli.command()
@@ -276,19 +317,20 @@ def show(code: str, index_dir: str | None, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(record_payload(record), ensure_ascii=False, indent=1))
         return
-    click.echo(click.style(f"{record.code}  [{record.code_system}]", bold=True) + f"  {record.title}", color=_color())
+    click.echo(click.style(f"{safe.line(record.code)}  [{safe.line(record.code_system)}]", bold=True)
+               + f"  {safe.line(record.title)}", color=_color())
     if record.name:
-        click.echo(f"Name: {record.name}")
+        click.echo(f"Name: {safe.line(record.name)}")
     if record.technical_term:
-        click.echo(f"Technical term: {record.technical_term}")
+        click.echo(f"Technical term: {safe.line(record.technical_term)}")
     for label, text in record.sections:
-        click.echo(f"\n{click.style(label, bold=True)}", color=_color())
-        click.echo(text)
+        click.echo(f"\n{click.style(safe.line(label), bold=True)}", color=_color())
+        click.echo(safe.text(text))
     if record.similar_codes:
         click.echo(f"\n{click.style('Similar Codes', bold=True)}", color=_color())
         for other, label in record.similar_codes:
-            click.echo(f"{other}  {label}")
-    click.echo(f"\nsource: {record.source}")
+            click.echo(f"{safe.line(other)}  {safe.line(label)}")
+    click.echo(f"\nsource: {safe.line(record.source)}")
 
 
 @cli.command()
@@ -302,11 +344,14 @@ def similar(code: str, index_dir: str | None, limit: int) -> None:
             raise ProcsearchError(f"no page for code {code!r} in the index; try: procsearch search {code}")
         rows = searcher.similar(code, limit)
     for other, title, why in rows:
-        click.echo(f"{other:<8} {title}  ({why})")
+        click.echo(f"{safe.line(other):<8} {safe.line(title)}  ({why})")
 
 
 def main() -> None:
     """Entry point: library errors become one line and exit 1, never a traceback."""
+    for stream in (sys.stdout, sys.stderr):  # a lone surrogate in a query or name prints as \udcff
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
         cli(standalone_mode=False)
     except click.exceptions.Abort:
@@ -316,7 +361,7 @@ def main() -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except ProcsearchError as exc:
-        click.echo(f"Error: {exc}", err=True)
+        click.echo(f"Error: {safe.line(exc)}", err=True)
         sys.exit(1)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
@@ -324,7 +369,8 @@ def main() -> None:
     except BrokenPipeError:
         sys.exit(0)
     except OSError as exc:
-        click.echo(f"Error: {exc.filename or ''}: {exc.strerror or exc}", err=True)
+        where = f"{safe.line(exc.filename)}: " if exc.filename else ""
+        click.echo(f"Error: {where}{safe.line(exc.strerror or exc)}", err=True)
         sys.exit(1)
 
 

@@ -21,6 +21,7 @@ from procsearch.index.reader import open_reader
 from procsearch.index import store
 from procsearch.index.errors import IndexMissingError
 from procsearch.index.location import default_index_dir
+from procsearch.index.lock import first_use_lock
 from procsearch.index.reader import generation_token
 from procsearch.index.schema import FIELD_TO_LABEL, TEXT_FIELDS
 from procsearch.index.analysis import fold
@@ -136,6 +137,7 @@ class Searcher:
         """Ranked hits with snippets; any string is accepted (bad syntax falls back to words)."""
         limit = max(0, int(limit))
         offset = max(0, int(offset))
+        query = encodable(query)
         parsed = parse_query(query)
         expand = self.expand if expand is None else expand
         systems = list(parsed.systems) + ([code_system] if code_system else [])
@@ -245,7 +247,7 @@ class Searcher:
 
     def get(self, code: str) -> ProcedureRecord | None:
         """The whole record of a code (62273, E11.9, 62273-50 all work), or None."""
-        wanted = normalize_code(code).code
+        wanted = normalize_code(encodable(code)).code
         with self._lock:
             self._refresh()
             stored = self._searcher.document(code=wanted)
@@ -253,7 +255,7 @@ class Searcher:
 
     def similar(self, code: str, limit: int = 10) -> list[tuple[str, str, str]]:
         """(code, title, why) of related pages: the page's own Similar Codes first, then look-alikes."""
-        record = self.get(code)
+        record = self.get(encodable(code))
         if record is None:
             return []
         out: list[tuple[str, str, str]] = []
@@ -278,6 +280,7 @@ class Searcher:
     def suggest(self, text: str) -> list[str]:
         """Spelling corrections for the unknown words of a query, best first."""
         out = []
+        text = encodable(text)
         with self._lock:
             reader = self._searcher.reader()
             compiler = Compiler(self._settings, reader, self._thesaurus, self._speller)
@@ -287,6 +290,17 @@ class Searcher:
                     for s in self._speller.suggest(fold(word), 3):
                         out.append(text.replace(word, s))
         return list(dict.fromkeys(out))
+
+
+def encodable(text: str) -> str:
+    """Any str as valid Unicode: lone surrogates (undecodable bytes of a command line or file name)
+    become U+FFFD, so index terms can be encoded and nothing raises."""
+    text = str(text)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def _unique(expansions: list[Expansion]) -> list[Expansion]:
@@ -304,9 +318,12 @@ def ensure_bundled_index() -> str:
     from procsearch.index import build_index
 
     index_dir = default_index_dir()
-    if not store.has_index(index_dir):
-        log.warning("building the index of the bundled corpus in %s (first use)", index_dir)
-        build_index([str(corpus_dir())], index_dir)
+    if store.has_index(index_dir):
+        return index_dir
+    with first_use_lock(index_dir):  # concurrent first uses: one builds, the others wait and reuse it
+        if not store.has_index(index_dir):
+            log.warning("building the index of the bundled corpus in %s (first use)", index_dir)
+            build_index([str(corpus_dir())], index_dir)
     return index_dir
 
 
