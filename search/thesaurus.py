@@ -371,10 +371,8 @@ def _load_cached(files: tuple[Path, ...], mtimes: tuple[float, ...]) -> Thesauru
     """Parsed once per set of file versions; the parse is kept on disk as JSON (never a pickle,
     which would run code) in a folder only this user can open, so a cold command-line query does
     not re-read thousands of lines. Only the current cache file is kept."""
-    code = Path(__file__).stat().st_mtime  # a new version of this parser invalidates the cache
-    key = hashlib.sha1(repr((files, mtimes, CACHE_FORMAT, code)).encode()).hexdigest()[:16]
     folder = private_cache_dir()
-    cache = folder / f"thesaurus-{key}.json" if folder else None
+    cache = folder / cache_name(files, mtimes) if folder else None
     if cache is not None:
         gc.disable()  # ~100,000 small containers: collections during the load would double its time
         try:
@@ -395,6 +393,13 @@ def _load_cached(files: tuple[Path, ...], mtimes: tuple[float, ...]) -> Thesauru
         except OSError:
             pass  # a read-only home only costs the parse
     return thesaurus
+
+
+def cache_name(files: tuple[Path, ...], mtimes: tuple[float, ...]) -> str:
+    """File name of the cache for these file versions and this parser."""
+    code = Path(__file__).stat().st_mtime  # a new version of this parser invalidates the cache
+    key = hashlib.sha1(repr((files, mtimes, CACHE_FORMAT, code)).encode()).hexdigest()[:16]
+    return f"thesaurus-{key}.json"
 
 
 def private_cache_dir() -> Path | None:
