@@ -24,6 +24,9 @@ from procsearch.ingest.errors import ProcsearchError
 THESAURUS_DIR = Path(__file__).with_name("thesaurus")
 THESAURUS_ENV = "PROCSEARCH_THESAURUS"
 MAX_PHRASE_WORDS = 5
+# Expansions one line may create: a group of n members makes n*(n-1) of them, so a runaway line
+# (a pasted word list) would take minutes and gigabytes; real groups have a handful of members.
+MAX_LINE_EXPANSIONS = 40_000
 CACHE_FORMAT = 4  # bump when Thesaurus's attributes change
 STEM_KIND = "word stem"  # an unknown front of a compound, matched as a prefix of indexed words
 # Small words a query may put inside a term the files write without them ("vessels of upper limb").
@@ -163,10 +166,12 @@ class Thesaurus:
                 lefts = [x.strip() for x in left.split("|") if x.strip()]
                 if not alts or not lefts:
                     raise ProcsearchError(f"{path}:{number}: empty side in {raw.strip()!r}")
+                _check_size(path, number, len(lefts) * len(alts))
                 for term in lefts:
                     self._add_one_way(term, alts, kind)
             elif "~" in line:
                 members = [m.strip() for m in line.split("~") if m.strip()]
+                _check_size(path, number, len(members) * (len(members) - 1))
                 for m in members:
                     self._add_one_way(m, [o for o in members if o != m], kind)
             else:
@@ -254,6 +259,12 @@ class Thesaurus:
     def vocabulary(self) -> set[str]:
         """Every single word the thesaurus knows: typo corrections may land on them too."""
         return {w for w in self._words if w.isalpha() and len(w) >= 3}
+
+
+def _check_size(path: Path, number: int, expansions: int) -> None:
+    if expansions > MAX_LINE_EXPANSIONS:
+        raise ProcsearchError(f"{path}:{number}: line makes {expansions:,} expansions (at most "
+                              f"{MAX_LINE_EXPANSIONS:,}); split it into smaller groups of terms that mean the same")
 
 
 def _weight(base: float, alternatives: int) -> float:

@@ -398,3 +398,23 @@ def test_update_keeps_checksums_valid(small_index, tmp_path: Path) -> None:
     update_index([str(corpus)], str(index_dir), workers=1)
     checked, problems = integrity.verify_generation(str(live_gen(index_dir)))
     assert problems == [] and checked >= 5
+
+
+# --- thesaurus files ---------------------------------------------------------------------------------------
+
+def test_a_runaway_synonym_group_is_one_line_not_minutes(tmp_path: Path) -> None:
+    from procsearch.ingest.errors import ProcsearchError
+    from procsearch.search.thesaurus import Thesaurus
+
+    huge = tmp_path / "synonyms.txt"
+    huge.write_text("# pasted by mistake\n" + " ~ ".join(f"term{i}" for i in range(1000)) + "\n", encoding="utf-8")
+    with pytest.raises(ProcsearchError, match=r"synonyms.txt:2: line makes 999,000 expansions"):
+        Thesaurus([huge])
+    wide = tmp_path / "abbreviations.txt"
+    wide.write_text(" | ".join(f"ab{i}" for i in range(300)) + " = " + " | ".join(f"long form {i}" for i in range(300)),
+                    encoding="utf-8")
+    with pytest.raises(ProcsearchError, match=r"abbreviations.txt:1: line makes 90,000 expansions"):
+        Thesaurus([wide])
+    fine = tmp_path / "more.txt"
+    fine.write_text(" ~ ".join(f"word{i}" for i in range(150)) + "\n", encoding="utf-8")
+    assert len(Thesaurus([fine]).phrases) == 150
