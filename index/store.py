@@ -64,11 +64,18 @@ class IndexMeta:
 def write_atomic(path: str, text: str) -> None:
     """Write by temp file + rename: a crash leaves the old file or the new, never half of one."""
     tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)  # a full disk must not keep our half-written temp file
+        except OSError:
+            pass
+        raise
 
 
 def current_generation(index_dir: str) -> str:
@@ -107,7 +114,10 @@ def claim_index_dir(index_dir: str) -> None:
     if entries - {LOCK_NAME} and CURRENT not in entries:
         raise IndexDirError(f"{index_dir} is not empty and is not a procsearch index; "
                             f"give a new or empty folder for --index")
-    write_atomic(os.path.join(index_dir, MARKER), "procsearch index folder: its contents are managed by procsearch\n")
+    try:
+        write_atomic(os.path.join(index_dir, MARKER), "procsearch index folder: its contents are managed by procsearch\n")
+    except OSError as exc:
+        raise IndexDirError(f"{index_dir}: cannot write the index folder ({exc.strerror or exc})") from None
 
 
 def owned(index_dir: str) -> list[str]:
