@@ -87,7 +87,7 @@ def test_workers_die_with_a_killed_build(tmp_path: Path) -> None:
     assert report.indexed == 1500 and building_dirs(index_dir) == []
 
 
-@pytest.mark.parametrize("delay", [0.0, 0.3, 0.8, 1.5, 3.0])
+@pytest.mark.parametrize("delay", [0.2, 0.8, 2.0])
 def test_kill_9_during_update_keeps_a_searchable_index(tmp_path: Path, delay: float) -> None:
     corpus = copy_pages(tmp_path / "corpus", ["pages-a/62273.html", "pages-a/J1885.html"])
     index_dir = tmp_path / "index"

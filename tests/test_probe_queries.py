@@ -1,6 +1,6 @@
 """Any query string, code or page text: no traceback from the API or the command line.
 
-Hypothesis runs a few hundred examples by default; ``pytest -m slow`` runs 10,000 of each.
+Hypothesis runs 150 examples of each by default; ``pytest -m slow`` runs 10,000 of each.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ QUERIES = st.one_of(
     st.lists(st.sampled_from(OPERATORS), max_size=10).map(" ".join),
     st.lists(st.one_of(st.sampled_from(OPERATORS), ANY_TEXT), max_size=6).map(" ".join),
 )
-FEW = settings(max_examples=300, deadline=None, database=None,
+FEW = settings(max_examples=150, deadline=None, database=None,
                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 MANY = settings(FEW, max_examples=10_000)
 
