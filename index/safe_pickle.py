@@ -4,14 +4,18 @@ Whoosh stores the schema and segment list of a table of contents, the directory 
 segment, stored fields and posting block headers as pickles. A stock unpickler runs whatever
 callable a pickle names, so a planted or damaged index file could run code. Installed here, every
 pickle Whoosh reads resolves names only to the field, format, codec, column and analysis classes
-an index is made of (and a few plain builtins); anything else is refused with UnsafePickleError,
-which the reader turns into "index is unusable".
+an index is made of, the stemming functions of whoosh.lang, and a few plain builtins; anything
+else is refused with UnsafePickleError, which the reader turns into "index is unusable". The hooks
+are process-wide: any Whoosh index opened in a process that imported procsearch.index is read
+this way.
 """
 
 from __future__ import annotations
 
 import io
 import pickle
+from _compat_pickle import IMPORT_MAPPING, NAME_MAPPING
+from types import FunctionType
 from typing import Any
 
 _PLAIN = frozenset({
@@ -33,12 +37,18 @@ class UnsafePickleError(pickle.UnpicklingError):
 
 class _IndexUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
+        # Protocol-2 pickles spell names the Python 2 way (__builtin__.long is int).
+        if (module, name) in NAME_MAPPING:
+            module, name = NAME_MAPPING[(module, name)]
+        else:
+            module = IMPORT_MAPPING.get(module, module)
         if (module, name) in _PLAIN:
             return super().find_class(module, name)
         if module in _CLASS_MODULES or module.startswith(_CLASS_PACKAGES):
             obj = super().find_class(module, name)
-            if isinstance(obj, type) and (obj.__module__ == module):
-                return obj
+            if getattr(obj, "__module__", None) == module and (
+                    isinstance(obj, type) or (module.startswith("whoosh.lang.") and isinstance(obj, FunctionType))):
+                return obj  # a class of the index, or a stemming function of a StemFilter
         raise UnsafePickleError(f"refused to load {module}.{name} from an index file")
 
 

@@ -419,3 +419,21 @@ def test_a_runaway_synonym_group_is_one_line_not_minutes(tmp_path: Path) -> None
     fine = tmp_path / "more.txt"
     fine.write_text(" ~ ".join(f"word{i}" for i in range(150)) + "\n", encoding="utf-8")
     assert len(Thesaurus([fine]).phrases) == 150
+
+
+def test_protocol_2_pickles_of_plain_values_load() -> None:
+    """Whoosh writes the schema with protocol 2, which names builtins the Python 2 way."""
+    data = pickle.dumps({"stop": frozenset({"a", "the"}), "n": {1, 2}}, 2)
+    assert b"__builtin__" in data
+    assert safe_pickle.loads(data) == {"stop": frozenset({"a", "the"}), "n": {1, 2}}
+
+
+def test_stock_whoosh_schemas_load() -> None:
+    """Any index made of Whoosh's own fields and analysers still opens (the benchmark's baseline)."""
+    from whoosh import fields
+    from whoosh.analysis import StandardAnalyzer, StemmingAnalyzer
+
+    schema = fields.Schema(code=fields.ID(stored=True), title=fields.TEXT(analyzer=StemmingAnalyzer()),
+                           body=fields.TEXT(analyzer=StandardAnalyzer()), tags=fields.KEYWORD(commas=True),
+                           n=fields.NUMERIC(stored=True), when=fields.DATETIME, flag=fields.BOOLEAN)
+    assert safe_pickle.loads(pickle.dumps(schema, 2)).names() == schema.names()
