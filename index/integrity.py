@@ -144,3 +144,16 @@ def verify_index(index_dir: str) -> tuple[str, int, list[str]]:
     check_trust(index_dir, gen)
     checked, problems = verify_generation(gen)
     return gen, checked, problems
+
+
+def raise_if_damaged(index_dir: str, exc: BaseException) -> None:
+    """After an unexpected error while reading: IndexCorruptError naming the damaged file when
+    the live generation no longer matches its checksums; otherwise return (the error is a bug)."""
+    from .store import current_generation
+
+    try:
+        _, problems = verify_generation(current_generation(index_dir))
+    except Exception:  # noqa: BLE001 - a check that fails must not hide the original error
+        return
+    if problems:
+        raise IndexCorruptError(index_dir, f"{problems[0]}; seen as {type(exc).__name__} while reading") from None

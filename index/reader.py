@@ -55,6 +55,7 @@ def _open_once(index_dir: str) -> tuple[str, Index, IndexReader]:
     except EmptyIndexError:
         raise IndexCorruptError(index_dir, "no table of contents in the live generation") from None
     except Exception as exc:  # Whoosh raises many types for damaged files
+        integrity.raise_if_damaged(index_dir, exc)  # names the file when the checksums tell which
         raise IndexCorruptError(index_dir, f"{type(exc).__name__}: {exc}") from None
     return gen, ix, reader
 

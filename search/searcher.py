@@ -7,6 +7,7 @@ generation as soon as a build or update publishes one.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from whoosh import scoring
 from whoosh import searching as whoosh_searching
 
 from procsearch.index import default_fields, expansion_fields, field_boosts
+from procsearch.index import integrity
 from procsearch.index.reader import open_reader
 from procsearch.index import store
 from procsearch.index.errors import IndexMissingError
@@ -26,6 +28,7 @@ from procsearch.index.reader import generation_token
 from procsearch.index.schema import FIELD_TO_LABEL, TEXT_FIELDS
 from procsearch.index.analysis import fold
 from procsearch.ingest.codes import normalize_code
+from procsearch.ingest.errors import ProcsearchError
 from procsearch.ingest.record import ProcedureRecord
 
 from .compiler import Compiler, Expansion, Settings
@@ -38,6 +41,22 @@ from .thesaurus import Thesaurus, load_thesaurus
 log = logging.getLogger(__name__)
 RERANK_DEPTH = 50  # hits re-scored for coverage; also keeps Whoosh's limit (and so scores) stable
 COMMON_FRACTION = 0.04  # a term on more than this share of pages only re-scores candidates
+
+
+def _damage_reported(method):
+    """A Whoosh error from a damaged index file becomes IndexCorruptError naming the file."""
+
+    @functools.wraps(method)
+    def wrapper(self: "Searcher", *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except ProcsearchError:
+            raise
+        except Exception as exc:
+            integrity.raise_if_damaged(self.index_dir, exc)
+            raise
+
+    return wrapper
 
 
 @dataclass(frozen=True)
@@ -131,6 +150,7 @@ class Searcher:
 
     # -- queries ------------------------------------------------------------------------------
 
+    @_damage_reported
     def search(self, query: str, limit: int = 10, offset: int = 0, code_system: str | None = None,
                sections: list[str] | tuple[str, ...] | None = None, expand: bool | None = None,
                explain: bool = False) -> Results:
@@ -245,6 +265,7 @@ class Searcher:
                 continue
         return totals
 
+    @_damage_reported
     def get(self, code: str) -> ProcedureRecord | None:
         """The whole record of a code (62273, E11.9, 62273-50 all work), or None."""
         wanted = normalize_code(encodable(code)).code
@@ -253,6 +274,7 @@ class Searcher:
             stored = self._searcher.document(code=wanted)
         return ProcedureRecord.from_json(stored["record"]) if stored else None
 
+    @_damage_reported
     def similar(self, code: str, limit: int = 10) -> list[tuple[str, str, str]]:
         """(code, title, why) of related pages: the page's own Similar Codes first, then look-alikes."""
         record = self.get(encodable(code))
@@ -277,6 +299,7 @@ class Searcher:
                 out.append((hit["code"], ProcedureRecord.from_json(hit["record"]).title, "similar wording"))
         return out[:max(limit, len(record.similar_codes))]
 
+    @_damage_reported
     def suggest(self, text: str) -> list[str]:
         """Spelling corrections for the unknown words of a query, best first."""
         out = []
