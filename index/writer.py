@@ -23,8 +23,9 @@ from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 from whoosh.writing import PostingPool, SegmentWriter
 
-from procsearch.ingest.corpus import Duplicate, Problem, find_pages, parse_one, read_page, resolve_duplicates
+from procsearch.ingest.corpus import Duplicate, Problem, find_pages, parse_one, resolve_duplicates
 from procsearch.ingest.errors import PageError
+from procsearch.ingest.files import read_page
 from procsearch.ingest.page import ParsedPage
 from procsearch.ingest.record import hash_bytes
 from procsearch.ingest.workers import die_with_parent

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 
 from .errors import PageError, ProcsearchError
 from .workers import die_with_parent
-from .files import read_page  # noqa: F401 - re-exported for index/writer
 from .page import PAGE_SUFFIXES, ParsedPage, parse_page
 from .record import ProcedureRecord
 
