@@ -76,18 +76,21 @@ def read_checksums(gen: str) -> dict[str, tuple[int, str]]:
 
 
 def check_trust(index_dir: str, gen: str) -> None:
-    """Refuse an index another user could have written: its folders and files must belong to this
-    user (or root) and must not be writable by everyone."""
-    me = os.getuid()
+    """Refuse an index another user could have written: its folders must belong to this user (or
+    root) and must not be writable by everyone (check_before_open checks each file the same way)."""
     for path in (index_dir, gen):
         try:
             st = os.stat(path)
         except OSError as exc:
             raise IndexCorruptError(index_dir, f"cannot read {path}: {exc.strerror}") from None
-        if st.st_uid not in (me, 0):
-            raise IndexUntrustedError(index_dir, f"{path} belongs to another user")
-        if st.st_mode & stat.S_IWOTH:
-            raise IndexUntrustedError(index_dir, f"{path} is writable by every user")
+        _check_owner(index_dir, path, st)
+
+
+def _check_owner(index_dir: str, path: str, st: os.stat_result) -> None:
+    if st.st_uid not in (os.getuid(), 0):
+        raise IndexUntrustedError(index_dir, f"{path} belongs to another user")
+    if st.st_mode & stat.S_IWOTH:
+        raise IndexUntrustedError(index_dir, f"{path} is writable by every user")
 
 
 def check_before_open(index_dir: str, gen: str) -> None:
@@ -108,6 +111,7 @@ def check_before_open(index_dir: str, gen: str) -> None:
             st = os.stat(path)
         except OSError:
             raise IndexCorruptError(index_dir, f"{path} is missing") from None
+        _check_owner(index_dir, path, st)
         if st.st_size != size:
             raise IndexCorruptError(index_dir, f"{path} changed size since it was written")
         if _is_toc(name) and file_hash(path) != digest:

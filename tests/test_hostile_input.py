@@ -157,6 +157,11 @@ def test_index_writable_by_everyone_is_not_trusted(small_index) -> None:
     with pytest.raises(IndexUntrustedError, match="writable by every user"):
         Searcher(str(index_dir))
     gen.chmod(gen.stat().st_mode & ~stat.S_IWOTH)
+    seg = next(gen.glob("*.seg"))
+    seg.chmod(0o666)
+    with pytest.raises(IndexUntrustedError, match=f"{seg.name} is writable by every user"):
+        Searcher(str(index_dir))
+    seg.chmod(0o644)
     with Searcher(str(index_dir)) as s:
         assert s.get("62273") is not None
 
