@@ -50,12 +50,17 @@ def write_checksums(gen: str, reuse_from: str | None = None) -> None:
     for name in _listed_files(gen):
         path = os.path.join(gen, name)
         st = os.stat(path)
+        if st.st_mode & stat.S_IWOTH:  # a umask of 0 must not make our own index untrusted
+            os.chmod(path, stat.S_IMODE(st.st_mode) & ~stat.S_IWOTH)
         old = previous.get(name)
         if old and reuse_from and old[0] == st.st_size and _same_file(path, os.path.join(reuse_from, name)):
             files[name] = list(old)
         else:
             files[name] = [st.st_size, file_hash(path)]
     write_atomic(os.path.join(gen, CHECKSUMS), json.dumps({"format": 1, "files": files}, indent=0))
+    mode = stat.S_IMODE(os.stat(gen).st_mode)
+    if mode & stat.S_IWOTH:
+        os.chmod(gen, mode & ~stat.S_IWOTH)
 
 
 def _same_file(a: str, b: str) -> bool:

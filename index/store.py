@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import shutil
+import stat
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -115,6 +116,9 @@ def claim_index_dir(index_dir: str) -> None:
         raise IndexDirError(f"{index_dir} is not empty and is not a procsearch index; "
                             f"give a new or empty folder for --index")
     try:
+        mode = stat.S_IMODE(os.stat(index_dir).st_mode)
+        if mode & stat.S_IWOTH:  # readers refuse a folder every user can write
+            os.chmod(index_dir, mode & ~stat.S_IWOTH)
         write_atomic(os.path.join(index_dir, MARKER), "procsearch index folder: its contents are managed by procsearch\n")
     except OSError as exc:
         raise IndexDirError(f"{index_dir}: cannot write the index folder ({exc.strerror or exc})") from None

@@ -462,3 +462,14 @@ def test_queries_on_a_damaged_segment_name_the_file_not_a_traceback(small_index)
             failures += 1
             assert err.startswith("Error: ") and f"{seg}: content changed since it was written" in err
     assert failures  # half of the segment is noise: some query reads it
+
+
+def test_an_index_built_under_umask_0_is_still_trusted(tmp_path: Path) -> None:
+    corpus = copy_pages(tmp_path / "corpus", ["pages-a/62273.html"])
+    old = os.umask(0)
+    try:
+        build_index([str(corpus)], str(tmp_path / "ix"), workers=1)
+    finally:
+        os.umask(old)
+    with Searcher(str(tmp_path / "ix")) as s:
+        assert s.get("62273") is not None
