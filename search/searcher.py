@@ -336,18 +336,29 @@ def _unique(expansions: list[Expansion]) -> list[Expansion]:
 
 
 def ensure_bundled_index() -> str:
-    """The bundled corpus's index directory, built first if it does not exist yet."""
+    """The bundled corpus's index directory, built first if it does not exist yet (or was written
+    by a procsearch without checksums: that index is procsearch's own and is simply rebuilt)."""
     from procsearch.corpus import corpus_dir
     from procsearch.index import build_index
 
     index_dir = default_index_dir()
-    if store.has_index(index_dir):
+    if _bundled_ready(index_dir):
         return index_dir
     with first_use_lock(index_dir):  # concurrent first uses: one builds, the others wait and reuse it
-        if not store.has_index(index_dir):
-            log.warning("building the index of the bundled corpus in %s (first use)", index_dir)
+        if not _bundled_ready(index_dir):
+            why = "first use" if not store.has_index(index_dir) else "written by an older procsearch"
+            log.warning("building the index of the bundled corpus in %s (%s)", index_dir, why)
             build_index([str(corpus_dir())], index_dir)
     return index_dir
+
+
+def _bundled_ready(index_dir: str) -> bool:
+    if not store.has_index(index_dir):
+        return False
+    try:
+        return bool(integrity.read_checksums(store.current_generation(index_dir)))
+    except ProcsearchError:
+        return True  # a damaged index is reported by the open that follows, not rebuilt behind the user's back
 
 
 __all__ = ["Hit", "IndexMissingError", "Results", "Searcher", "Snippet", "ensure_bundled_index"]

@@ -124,3 +124,17 @@ def test_concurrent_first_uses_build_the_bundled_index_once(tmp_path: Path) -> N
     assert builds == 1
     bundled = tmp_path / "home" / "indexes" / "bundled"
     assert len(json.loads((bundled / OWNED).read_text())) == 1
+
+
+def test_a_bundled_index_without_checksums_is_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from procsearch.index import integrity
+    from procsearch.search.searcher import ensure_bundled_index
+
+    monkeypatch.setenv("PROCSEARCH_HOME", str(tmp_path / "home"))
+    first = ensure_bundled_index()
+    gen = Path(first) / (Path(first) / CURRENT).read_text().strip()
+    (gen / integrity.CHECKSUMS).unlink()  # as an older procsearch left it
+    assert ensure_bundled_index() == first
+    assert (Path(first) / CURRENT).read_text().strip() != gen.name
+    with Searcher(first) as s:
+        assert s.search("epidural blood patch").hits[0].code == "62273"
