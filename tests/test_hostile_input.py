@@ -358,16 +358,17 @@ def test_unreadable_folder_reaches_the_report(tmp_path: Path, monkeypatch: pytes
 
 # --- 6. writers clean up -------------------------------------------------------------------------------
 
-def test_a_failed_build_removes_its_folder_and_names_the_path(small_index, tmp_path: Path) -> None:
+@pytest.mark.parametrize("action", ["build", "update"])
+def test_a_failed_write_removes_its_folder_and_names_the_path(small_index, tmp_path: Path, action: str) -> None:
     """A file size limit stands in for a full disk: the write fails with the same kind of OSError."""
     corpus, index_dir = small_index
-    big = tmp_path / "big"
+    big = corpus if action == "update" else tmp_path / "big"
     generate_pages(big, 300)
     before = (index_dir / CURRENT).read_text()
     script = ("import resource, signal, sys; signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
               "resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, 200_000)); "
               "from procsearch.search.cli import main; main()")
-    proc = subprocess.run([sys.executable, "-c", script, "index", "build", str(big), "--index", str(index_dir),
+    proc = subprocess.run([sys.executable, "-c", script, "index", action, str(big), "--index", str(index_dir),
                            "--workers", "1", "-q"], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
