@@ -20,7 +20,7 @@ from procsearch.ingest.errors import ProcsearchError
 from . import store
 from .errors import IndexBusyError, IndexCorruptError, IndexMissingError
 from .location import bundled_index_dir, index_name, indexes_home, is_index
-from .lock import LOCK_NAME, WriterLock, pid_alive
+from .lock import LOCK_NAME, WriterLock, first_use_lock, pid_alive
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +112,10 @@ def bundled_rebuild_reason(index_dir: str) -> str | None:
         return f"the index is unusable: {exc}"
     if meta.schema_version != SCHEMA_VERSION:
         return f"it was built by another version (schema {meta.schema_version}, now {SCHEMA_VERSION})"
+    from .integrity import read_checksums
+
+    if not read_checksums(store.current_generation(index_dir)):
+        return "it was written by an older procsearch, without checksums"
     here = str(corpus_dir())
     if list(meta.corpus) != [here]:
         return f"the bundled corpus moved from {', '.join(meta.corpus)} to {here} (reinstalled)"
@@ -119,17 +123,21 @@ def bundled_rebuild_reason(index_dir: str) -> str | None:
 
 
 def ensure_bundled_index() -> str:
-    """The bundled corpus's index directory, (re)built first when missing, outdated or moved."""
+    """The bundled corpus's index directory, (re)built first when missing, outdated or moved.
+    Concurrent first uses build it once: one process builds, the others wait and reuse it."""
     index_dir = bundled_index_dir()
-    reason = bundled_rebuild_reason(index_dir)
-    if reason is not None:
-        from procsearch.corpus import corpus_dir
+    if bundled_rebuild_reason(index_dir) is None:
+        return index_dir
+    with first_use_lock(index_dir):
+        reason = bundled_rebuild_reason(index_dir)
+        if reason is not None:
+            from procsearch.corpus import corpus_dir
 
-        from .writer import build_index  # only when building: it loads the page parser
+            from .writer import build_index  # only when building: it loads the page parser
 
-        log.warning("building the index of the bundled corpus in %s (%s)", index_dir, reason)
-        build_index([str(corpus_dir())], index_dir)
-        prune_leftovers()
+            log.warning("building the index of the bundled corpus in %s (%s)", index_dir, reason)
+            build_index([str(corpus_dir())], index_dir)
+            prune_leftovers()
     return index_dir
 
 
@@ -137,7 +145,7 @@ _OWN_PREFIXES = ("gen-", "building-")  # the only entries (with CURRENT and LOCK
 
 
 def _ours(name: str) -> bool:
-    return name in (store.CURRENT, LOCK_NAME) or name.startswith(_OWN_PREFIXES)
+    return name in (store.CURRENT, LOCK_NAME, store.MARKER, store.OWNED) or name.startswith(_OWN_PREFIXES)
 
 
 def _dead_work_dir(name: str) -> bool:
@@ -182,10 +190,11 @@ def remove_index(index_dir: str) -> None:
     if not is_index(index_dir):
         raise ProcsearchError(f"no index at {index_dir}; see: procsearch index list")
     with WriterLock(index_dir, wait=0):
-        for name in os.listdir(index_dir):
-            if name.startswith(_OWN_PREFIXES):
-                shutil.rmtree(os.path.join(index_dir, name))
-        os.unlink(os.path.join(index_dir, store.CURRENT))
+        for name in store.owned(index_dir):  # only what procsearch recorded making
+            shutil.rmtree(os.path.join(index_dir, name), ignore_errors=True)
+        for name in (store.CURRENT, store.OWNED, store.MARKER):
+            if os.path.exists(os.path.join(index_dir, name)):
+                os.unlink(os.path.join(index_dir, name))
     os.unlink(os.path.join(index_dir, LOCK_NAME))
     others = os.listdir(index_dir)
     if others:

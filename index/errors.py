@@ -52,3 +52,27 @@ class IndexVersionError(ProcsearchError):
 
 class IndexBusyError(ProcsearchError):
     """Another process holds the index's writer lock."""
+
+
+class IndexUntrustedError(ProcsearchError):
+    """An index another user could have written: its files are not read (they hold pickles)."""
+
+    def __init__(self, index_dir: str, reason: str) -> None:
+        super().__init__(f"index at {index_dir} is not trusted ({reason}); an index folder is code-like "
+                         f"data, so procsearch reads only one that no other user can write")
+        self.index_dir = index_dir
+
+
+class IndexDirError(ProcsearchError):
+    """A folder procsearch did not create: it is never written into or cleaned up."""
+
+
+class IndexWriteError(ProcsearchError):
+    """A build or update could not write (disk full, permissions); names the path."""
+
+    def __init__(self, path: str, exc: OSError) -> None:
+        where = exc.filename or path
+        super().__init__(f"cannot write the index at {path}: {exc.strerror or exc} ({where}); "
+                         f"the live index is unchanged")
+        self.path = path
+

@@ -10,6 +10,8 @@ import fcntl
 import logging
 import os
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 
 from .errors import IndexBusyError
@@ -80,3 +82,26 @@ def _read_pid(fd: int) -> int | None:
         return int(text) if text else None
     except (OSError, ValueError):
         return None
+
+
+@contextmanager
+def first_use_lock(index_dir: str, wait: float = 900.0) -> Iterator[None]:
+    """Serialise first-use builds of one index: a lock file beside the index folder (inside it
+    would need the folder first), held while the first process builds and the others wait."""
+    parent = os.path.dirname(os.path.abspath(index_dir))
+    os.makedirs(parent, exist_ok=True)
+    fd = os.open(os.path.join(parent, f".{os.path.basename(index_dir)}.first-use.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise IndexBusyError(f"index {index_dir} is being built by another process; "
+                                         f"waited {wait:g}s, try again when it finishes") from None
+                time.sleep(0.1)
+        yield
+    finally:
+        os.close(fd)

@@ -9,12 +9,13 @@ from whoosh import index as whoosh_index
 from whoosh.index import EmptyIndexError, Index
 from whoosh.reading import IndexReader
 
-from . import mapped, store
+from . import integrity, mapped, safe_pickle, store
 from .errors import IndexCorruptError, IndexMissingError, IndexVersionError
 from .schema import SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
 mapped.install()
+safe_pickle.install()  # no index file can name code to run
 
 
 def open_live(index_dir: str, attempts: int = 5) -> tuple[str, Index]:
@@ -47,12 +48,14 @@ def _open_once(index_dir: str) -> tuple[str, Index, IndexReader]:
     meta = store.read_meta(gen)
     if meta.schema_version != SCHEMA_VERSION:
         raise IndexVersionError(index_dir, meta.schema_version, SCHEMA_VERSION, meta.corpus)
+    integrity.check_before_open(index_dir, gen)
     try:
         ix = whoosh_index.open_dir(gen, indexname=store.INDEX_NAME, readonly=True)
         reader = ix.reader()  # opens every segment: damage shows here, not in the first query
     except EmptyIndexError:
         raise IndexCorruptError(index_dir, "no table of contents in the live generation", meta.corpus) from None
     except Exception as exc:  # Whoosh raises many types for damaged files
+        integrity.raise_if_damaged(index_dir, exc)  # names the file when the checksums tell which
         raise IndexCorruptError(index_dir, f"{type(exc).__name__}: {exc}", meta.corpus) from None
     return gen, ix, reader
 

@@ -1,8 +1,10 @@
 """On-disk layout of an index directory: generations, the CURRENT pointer, meta and manifest.
 
+    INDEX_DIR/PROCSEARCH-INDEX  marks a folder procsearch created (it writes into no other)
+    INDEX_DIR/OWNED          the generations and work dirs procsearch made: the only ones it deletes
     INDEX_DIR/CURRENT        name of the live generation (replaced atomically)
     INDEX_DIR/LOCK           writer lock (see lock.py)
-    INDEX_DIR/gen-*/         one complete Whoosh index + meta.json + manifest.json
+    INDEX_DIR/gen-*/         one complete Whoosh index + meta.json + manifest.json + checksums.json
     INDEX_DIR/building-*/    a build or update in progress (left over only if it was killed)
 
 A build or update writes a new generation and then switches CURRENT, so readers never see a
@@ -15,12 +17,14 @@ import json
 import logging
 import os
 import shutil
+import stat
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .errors import IndexCorruptError, IndexMissingError
-from .lock import pid_alive
+from . import integrity
+from .errors import IndexCorruptError, IndexDirError, IndexMissingError
+from .lock import LOCK_NAME, pid_alive
 
 log = logging.getLogger(__name__)
 CURRENT = "CURRENT"
@@ -28,6 +32,8 @@ META = "meta.json"
 MANIFEST = "manifest.json"
 VOCAB = "vocab.json"
 INDEX_NAME = "MAIN"
+MARKER = "PROCSEARCH-INDEX"
+OWNED = "OWNED"
 KEEP_GENERATIONS = 2  # the live one and the one before, for readers still on it
 
 
@@ -61,11 +67,18 @@ class IndexMeta:
 def write_atomic(path: str, text: str) -> None:
     """Write by temp file + rename: a crash leaves the old file or the new, never half of one."""
     tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)  # a full disk must not keep our half-written temp file
+        except OSError:
+            pass
+        raise
 
 
 def current_generation(index_dir: str) -> str:
@@ -88,17 +101,85 @@ def has_index(index_dir: str) -> bool:
     return os.path.exists(os.path.join(index_dir, CURRENT))
 
 
+def claim_index_dir(index_dir: str) -> None:
+    """Make sure ``index_dir`` is procsearch's own: created here, empty, or already marked.
+
+    A non-empty folder without the mark (or an index of an older procsearch) is refused, so a
+    mistyped --index never mixes an index into, or prunes anything from, a user's folder.
+    """
+    try:
+        os.makedirs(index_dir, exist_ok=True)
+        entries = set(os.listdir(index_dir))
+    except OSError as exc:
+        raise IndexDirError(f"{index_dir}: cannot create the index folder ({exc.strerror or exc})") from None
+    if MARKER in entries:
+        return
+    if entries - {LOCK_NAME} and CURRENT not in entries:
+        raise IndexDirError(f"{index_dir} is not empty and is not a procsearch index; "
+                            f"give a new or empty folder for --index")
+    try:
+        mode = stat.S_IMODE(os.stat(index_dir).st_mode)
+        if mode & stat.S_IWOTH:  # readers refuse a folder every user can write
+            os.chmod(index_dir, mode & ~stat.S_IWOTH)
+        write_atomic(os.path.join(index_dir, MARKER), "procsearch index folder: its contents are managed by procsearch\n")
+    except OSError as exc:
+        raise IndexDirError(f"{index_dir}: cannot write the index folder ({exc.strerror or exc})") from None
+
+
+def owned(index_dir: str) -> list[str]:
+    """Names of the generations and work dirs procsearch created in this folder."""
+    try:
+        with open(os.path.join(index_dir, OWNED), encoding="utf-8") as fh:
+            return [n for n in json.load(fh) if isinstance(n, str)]
+    except FileNotFoundError:
+        return _legacy_owned(index_dir)
+    except (OSError, ValueError, TypeError):
+        return []
+
+
+def _legacy_owned(index_dir: str) -> list[str]:
+    """An index written before OWNED existed: its generations are the folders holding our files."""
+    out = []
+    for name in os.listdir(index_dir):
+        gen = os.path.join(index_dir, name)
+        if name.startswith("gen-") and all(os.path.isfile(os.path.join(gen, f)) for f in (META, MANIFEST)):
+            out.append(name)
+    return out
+
+
+def _set_owned(index_dir: str, names: list[str]) -> None:
+    write_atomic(os.path.join(index_dir, OWNED), json.dumps(sorted(set(names))))
+
+
 def new_work_dir(index_dir: str) -> str:
-    os.makedirs(index_dir, exist_ok=True)
-    path = os.path.join(index_dir, f"building-{os.getpid()}-{time.time_ns()}")
+    """A fresh building-* folder, recorded as ours before anything is written into it."""
+    claim_index_dir(index_dir)
+    name = f"building-{os.getpid()}-{time.time_ns()}"
+    _set_owned(index_dir, owned(index_dir) + [name])
+    path = os.path.join(index_dir, name)
     os.mkdir(path)
     return path
 
 
-def publish(index_dir: str, work_dir: str) -> str:
-    """Rename a finished work dir into a generation and switch CURRENT to it atomically."""
+def discard_work_dir(index_dir: str, work_dir: str) -> None:
+    """Remove a failed writer's folder at once, so a full disk is freed for the next try."""
+    shutil.rmtree(work_dir, ignore_errors=True)
+    name = os.path.basename(work_dir)
+    try:
+        _set_owned(index_dir, [n for n in owned(index_dir) if n != name])
+    except OSError:
+        pass  # the next writer's prune retries
+
+
+def publish(index_dir: str, work_dir: str, previous: str | None = None) -> str:
+    """Hash a finished work dir, rename it into a generation and switch CURRENT to it atomically.
+
+    ``previous`` is the generation an update started from: its hashes of shared files are reused.
+    """
+    integrity.write_checksums(work_dir, reuse_from=previous)
     name = f"gen-{time.strftime('%Y%m%dT%H%M%S')}-{time.time_ns() % 1_000_000_000:09d}"
     final = os.path.join(index_dir, name)
+    _set_owned(index_dir, owned(index_dir) + [name])
     os.rename(work_dir, final)
     write_atomic(os.path.join(index_dir, CURRENT), name + "\n")
     prune(index_dir)
@@ -106,29 +187,40 @@ def publish(index_dir: str, work_dir: str) -> str:
 
 
 def prune(index_dir: str) -> None:
-    """Drop generations older than the last KEEP_GENERATIONS and work dirs of dead writers."""
+    """Drop our generations older than the last KEEP_GENERATIONS and work dirs of dead writers.
+
+    Only names listed in OWNED are ever deleted: a user's own ``gen-2019-photos/`` is left alone.
+    """
     try:
         live = current_generation(index_dir)
     except (IndexMissingError, IndexCorruptError):
         live = ""
-    gens = sorted(e for e in os.listdir(index_dir) if e.startswith("gen-"))
+    mine = [n for n in owned(index_dir) if os.sep not in n and n not in ("", ".", "..")]
+    present = set(os.listdir(index_dir))
+    gens = sorted(n for n in mine if n.startswith("gen-") and n in present)
     keep = set(gens[-KEEP_GENERATIONS:]) | {os.path.basename(live)}
+    gone = []
     for name in gens:
         if name not in keep:
             shutil.rmtree(os.path.join(index_dir, name), ignore_errors=True)
-    for name in os.listdir(index_dir):
-        if name.startswith("building-"):
+            gone.append(name)
+    for name in mine:
+        if name.startswith("building-") and name in present:
             pid = int(name.split("-")[1]) if name.split("-")[1].isdigit() else 0
             if pid == os.getpid() or pid_alive(pid):
                 continue
             log.warning("removed %s left by an interrupted build (process %d)", name, pid)
             shutil.rmtree(os.path.join(index_dir, name), ignore_errors=True)
+            gone.append(name)
+    remaining = [n for n in mine if n not in gone and n in present]
+    if remaining != mine or not os.path.exists(os.path.join(index_dir, OWNED)):
+        _set_owned(index_dir, remaining)
 
 
 def copy_generation(src: str, dst: str) -> None:
     """Hard-link a generation's files into a work dir: Whoosh never rewrites a file in place."""
     for name in os.listdir(src):
-        if name.endswith(("_LOCK", ".lock")) or name in (META, MANIFEST, VOCAB):
+        if name.endswith(("_LOCK", ".lock")) or name in (META, MANIFEST, VOCAB, integrity.CHECKSUMS):
             continue
         s, d = os.path.join(src, name), os.path.join(dst, name)
         try:

@@ -15,7 +15,8 @@ import queue
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 from whoosh import index as whoosh_index
@@ -24,11 +25,13 @@ from whoosh.writing import PostingPool, SegmentWriter
 
 from procsearch.ingest.corpus import Duplicate, Problem, find_pages, parse_one, resolve_duplicates
 from procsearch.ingest.errors import PageError
+from procsearch.ingest.files import read_page
 from procsearch.ingest.page import ParsedPage
 from procsearch.ingest.record import hash_bytes
+from procsearch.ingest.workers import die_with_parent
 
-from . import store
-from .errors import IndexMissingError, IndexVersionError
+from . import integrity, store
+from .errors import IndexMissingError, IndexVersionError, IndexWriteError
 from .lock import WriterLock
 from .analysis import surface_words
 from .schema import SCHEMA_VERSION, SPELL_SOURCES, build_schema, record_to_document
@@ -81,8 +84,9 @@ class WriteReport:
         return out
 
 
-def _init_worker(progress_queue: "multiprocessing.Queue[int]") -> None:
+def _init_worker(progress_queue: "multiprocessing.Queue[int] | None", parent: int) -> None:
     global _progress_queue
+    die_with_parent(parent)
     _progress_queue = progress_queue
 
 
@@ -103,9 +107,8 @@ def _parse_entry(path: str) -> tuple[ManifestEntry, ParsedPage | None, Problem |
 
 def _hash_file(path: str) -> str:
     try:
-        with open(path, "rb") as fh:
-            return hash_bytes(fh.read())
-    except OSError:
+        return hash_bytes(read_page(path))
+    except PageError:
         return ""
 
 
@@ -212,7 +215,7 @@ def _run_partitions(work_dir: str, pages: list[str], workers: int,
     ctx = multiprocessing.get_context("spawn")
     progress_queue = ctx.Queue()
     parts = [pages[i::workers] for i in range(workers)]
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(progress_queue,)) as pool:
+    with ctx.Pool(workers, initializer=_init_worker, initargs=(progress_queue, os.getpid())) as pool:
         pending = [pool.apply_async(_index_partition, (work_dir, part)) for part in parts]
         done = 0
         while not all(p.ready() for p in pending):
@@ -232,46 +235,72 @@ def build_index(corpus: list[str], index_dir: str, workers: int | None = None,
     """Full build into a new generation, published atomically; the previous index stays live until then."""
     started = time.perf_counter()
     corpus = [os.path.abspath(c) for c in corpus]
-    pages, ignored = find_pages(corpus)
+    unreadable: list[Problem] = []
+    pages, ignored = find_pages(corpus, unreadable)
     workers = workers or os.cpu_count() or 1
     report = WriteReport("build", index_dir, pages=len(pages), ignored=ignored)
+    store.claim_index_dir(index_dir)  # before the lock: nothing is written into a user's folder
     with WriterLock(index_dir, wait=lock_wait) as lock:
         report.stale_lock_pid = lock.stale_pid
         store.prune(index_dir)
-        work = store.new_work_dir(index_dir)
-        schema = build_schema()
-        whoosh_index.create_in(work, schema, indexname=store.INDEX_NAME)
-        results = _run_partitions(work, pages, workers, progress)
-        for name in os.listdir(work):
-            if ".tmp" in name and os.path.isdir(os.path.join(work, name)):
-                shutil.rmtree(os.path.join(work, name), ignore_errors=True)
-        entries = {e.path: e for r in results for e in r.entries}
-        segments = [seg for r in results for seg in r.segments]
-        storage = FileStorage(work)
-        whoosh_index.TOC(schema, segments, 1).write(storage, store.INDEX_NAME)
-        whoosh_index.clean_files(storage, store.INDEX_NAME, 1, segments)
-        entries, losers, duplicates = _apply_duplicates(entries)
-        if losers:
-            ix = whoosh_index.open_dir(work, indexname=store.INDEX_NAME)
-            with ix.writer() as w:
-                w.mergetype = _no_merge
-                for path in losers:
-                    w.delete_by_term("source", path)
-        report.indexed = sum(1 for e in entries.values() if e.status == "indexed")
-        now = time.time()
-        vocab: Counter[str] = Counter()
-        for r in results:
-            vocab.update(r.vocab)
-        store.write_vocab(work, dict(vocab))
-        store.write_manifest(work, entries)
-        store.write_meta(work, IndexMeta(SCHEMA_VERSION, corpus, now, now, report.indexed,
-                                         store.count_systems(entries)))
-        store.publish(index_dir, work)
-    report.skipped = [p for r in results for p in r.skipped]
+        with _work_dir(index_dir) as work:
+            results, duplicates = _build_into(work, corpus, pages, workers, progress, report)
+            store.publish(index_dir, work)
+    report.skipped = unreadable + [p for r in results for p in r.skipped]
     report.warnings = [p for r in results for p in r.warnings]
     report.duplicates = duplicates
     report.seconds = time.perf_counter() - started
     return report
+
+
+@contextmanager
+def _work_dir(index_dir: str) -> Iterator[str]:
+    """A work dir that is removed when the build fails in any way (disk full, Ctrl-C, a bug);
+    a write error becomes one line naming the path."""
+    try:
+        work = store.new_work_dir(index_dir)
+    except OSError as exc:
+        raise IndexWriteError(index_dir, exc) from None
+    try:
+        yield work
+    except BaseException as exc:
+        if os.path.isdir(work):
+            store.discard_work_dir(index_dir, work)
+        if isinstance(exc, OSError) and not isinstance(exc, (BlockingIOError, InterruptedError)):
+            raise IndexWriteError(index_dir, exc) from None
+        raise
+
+
+def _build_into(work: str, corpus: list[str], pages: list[str], workers: int, progress: Progress | None,
+                report: WriteReport) -> tuple[list[_PartitionResult], list[Duplicate]]:
+    schema = build_schema()
+    whoosh_index.create_in(work, schema, indexname=store.INDEX_NAME)
+    results = _run_partitions(work, pages, workers, progress)
+    for name in os.listdir(work):
+        if ".tmp" in name and os.path.isdir(os.path.join(work, name)):
+            shutil.rmtree(os.path.join(work, name), ignore_errors=True)
+    entries = {e.path: e for r in results for e in r.entries}
+    segments = [seg for r in results for seg in r.segments]
+    storage = FileStorage(work)
+    whoosh_index.TOC(schema, segments, 1).write(storage, store.INDEX_NAME)
+    whoosh_index.clean_files(storage, store.INDEX_NAME, 1, segments)
+    entries, losers, duplicates = _apply_duplicates(entries)
+    if losers:
+        ix = whoosh_index.open_dir(work, indexname=store.INDEX_NAME)
+        with ix.writer() as w:
+            w.mergetype = _no_merge
+            for path in losers:
+                w.delete_by_term("source", path)
+    report.indexed = sum(1 for e in entries.values() if e.status == "indexed")
+    now = time.time()
+    vocab: Counter[str] = Counter()
+    for r in results:
+        vocab.update(r.vocab)
+    store.write_vocab(work, dict(vocab))
+    store.write_manifest(work, entries)
+    store.write_meta(work, IndexMeta(SCHEMA_VERSION, corpus, now, now, report.indexed,
+                                     store.count_systems(entries)))
+    return results, duplicates
 
 
 def _no_merge(writer: SegmentWriter, segments: list) -> list:
@@ -309,11 +338,13 @@ def update_index(corpus: list[str] | None, index_dir: str, workers: int | None =
         meta = store.read_meta(live)
         if meta.schema_version != SCHEMA_VERSION:
             raise IndexVersionError(index_dir, meta.schema_version, SCHEMA_VERSION, meta.corpus)
+        integrity.check_before_open(index_dir, live)
         corpus = [os.path.abspath(c) for c in (corpus or meta.corpus)]
         old = store.read_manifest(live)
-        pages, ignored = find_pages(corpus)
+        unreadable: list[Problem] = []
+        pages, ignored = find_pages(corpus, unreadable)
         report = WriteReport("update", index_dir, pages=len(pages), ignored=ignored,
-                             stale_lock_pid=lock.stale_pid)
+                             stale_lock_pid=lock.stale_pid, skipped=list(unreadable))
         fresh: dict[str, ManifestEntry] = {}
         parsed: dict[str, ParsedPage] = {}
         to_parse: list[str] = []
@@ -355,24 +386,24 @@ def update_index(corpus: list[str] | None, index_dir: str, workers: int | None =
             report.indexed = sum(1 for e in entries.values() if e.status == "indexed")
             report.seconds = time.perf_counter() - started
             return report
-        work = store.new_work_dir(index_dir)
-        store.copy_generation(live, work)
-        ix = whoosh_index.open_dir(work, indexname=store.INDEX_NAME)
-        vocab = Counter(store.read_vocab(live))
-        with ix.writer(limitmb=128) as writer:
-            for path in to_delete:
-                writer.delete_by_term("source", path)
-            for path in to_add:
-                if path in parsed:
-                    doc = record_to_document(parsed[path].record)
-                    writer.add_document(**doc)
-                    add_vocab(vocab, doc)
-        report.indexed = sum(1 for e in entries.values() if e.status == "indexed")
-        store.write_vocab(work, dict(vocab))
-        store.write_manifest(work, entries)
-        store.write_meta(work, IndexMeta(SCHEMA_VERSION, corpus, meta.built_at, time.time(),
-                                         report.indexed, store.count_systems(entries)))
-        store.publish(index_dir, work)
+        with _work_dir(index_dir) as work:
+            store.copy_generation(live, work)
+            ix = whoosh_index.open_dir(work, indexname=store.INDEX_NAME)
+            vocab = Counter(store.read_vocab(live))
+            with ix.writer(limitmb=128) as writer:
+                for path in to_delete:
+                    writer.delete_by_term("source", path)
+                for path in to_add:
+                    if path in parsed:
+                        doc = record_to_document(parsed[path].record)
+                        writer.add_document(**doc)
+                        add_vocab(vocab, doc)
+            report.indexed = sum(1 for e in entries.values() if e.status == "indexed")
+            store.write_vocab(work, dict(vocab))
+            store.write_manifest(work, entries)
+            store.write_meta(work, IndexMeta(SCHEMA_VERSION, corpus, meta.built_at, time.time(),
+                                             report.indexed, store.count_systems(entries)))
+            store.publish(index_dir, work, previous=live)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -384,7 +415,7 @@ def _parse_into(paths: list[str], entries: dict[str, ManifestEntry], parsed: dic
         return
     if len(paths) >= 200 and (workers or os.cpu_count() or 1) > 1:
         ctx = multiprocessing.get_context("spawn")
-        with ctx.Pool(workers or os.cpu_count()) as pool:  # imap: progress as results arrive
+        with ctx.Pool(workers or os.cpu_count(), initializer=_init_worker, initargs=(None, os.getpid())) as pool:  # imap: progress as results arrive
             _collect_parsed(pool.imap(_parse_entry, paths, chunksize=32), len(paths), entries, parsed, report,
                             progress)
     else:

@@ -8,6 +8,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 from .errors import PageError, ProcsearchError
+from .workers import die_with_parent
 from .page import PAGE_SUFFIXES, ParsedPage, parse_page
 from .record import ProcedureRecord
 
@@ -69,14 +70,24 @@ class IngestReport:
                 f"{len(self.warnings)} warnings")
 
 
-def find_pages(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[str], list[str]]:
-    """(page files, ignored files) under the given files and directories, sorted so runs are repeatable."""
+def find_pages(paths: Iterable[str | os.PathLike[str]],
+               unreadable: list[Problem] | None = None) -> tuple[list[str], list[str]]:
+    """(page files, ignored files) under the given files and directories, sorted so runs are repeatable.
+
+    Folders that cannot be listed are appended to ``unreadable`` (when given) so their pages are
+    reported, not silently missing.
+    """
     pages: list[str] = []
     ignored: list[str] = []
+
+    def folder_error(exc: OSError) -> None:
+        if unreadable is not None:
+            unreadable.append(Problem(exc.filename or "?", f"unreadable folder ({exc.strerror or exc})"))
+
     for entry in paths:
         entry = os.fspath(entry)
         if os.path.isdir(entry):
-            for dirpath, dirnames, filenames in os.walk(entry):
+            for dirpath, dirnames, filenames in os.walk(entry, onerror=folder_error):
                 # Hidden entries and Python package files (the bundled corpus is a package) are not pages.
                 dirnames[:] = [d for d in dirnames if not d.startswith((".", "__"))]
                 for name in filenames:
@@ -129,7 +140,7 @@ def parse_many(paths: list[str], workers: int | None = None) -> Iterator[ParsedP
     if workers <= 1 or len(paths) < 200:
         yield from map(parse_one, paths)
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
         yield from pool.map(parse_one, paths, chunksize=64)
 
 
@@ -139,9 +150,9 @@ def ingest_corpus(
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[ProcedureRecord], IngestReport]:
     """Parse a corpus into de-duplicated records and a report covering every file."""
-    pages, ignored = find_pages(paths)
-    parsed: list[ParsedPage] = []
     skipped: list[Problem] = []
+    pages, ignored = find_pages(paths, skipped)
+    parsed: list[ParsedPage] = []
     warnings: list[Problem] = []
     for done, result in enumerate(parse_many(pages, workers), 1):
         if isinstance(result, PageError):

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from .blocks import assemble
 from .errors import PageError
+from .files import read_page
 from .html_page import html_blocks
-from .record import ProcedureRecord, hash_bytes
+from .record import ProcedureRecord, clean_text, hash_bytes
 from .text_page import text_blocks
 
 _CONTROL_BYTES = re.compile(rb"[\x01-\x08\x0b\x0e-\x1f]")
@@ -72,7 +73,7 @@ def parse_bytes(data: bytes, path: str) -> ParsedPage:
             raise PageError(path, "invalid UTF-16 text") from None
     if looks_binary(data):
         raise PageError(path, "binary file, not an HTML page or text dump")
-    text = decode(data)
+    text = clean_text(decode(data))
     stem = Path(path).stem
     try:
         blocks, hints = (html_blocks if is_html(path, text) else text_blocks)(text, stem)
@@ -88,9 +89,4 @@ def parse_bytes(data: bytes, path: str) -> ParsedPage:
 def parse_page(path: str | os.PathLike[str]) -> ParsedPage:
     """Read and parse one file."""
     path = os.fspath(path)
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        raise PageError(path, f"unreadable ({exc.strerror or exc})") from None
-    return parse_bytes(data, path)
+    return parse_bytes(read_page(path), path)

@@ -4,8 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
+
+# Characters a page's text never needs and a terminal would obey: C0 controls but tab and
+# newline, DEL, C1 controls (8-bit CSI/OSC), and bidirectional overrides that reorder shown text.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_BREAKS = {"\r": "\n", "\x0b": " ", "\x0c": " "}
+
+
+def clean_text(text: str) -> str:
+    """Page text without control characters (an escape sequence becomes its harmless rest);
+    carriage returns become newlines and vertical tabs and form feeds spaces."""
+    if not _CONTROL.search(text):
+        return text
+    text = text.replace("\r\n", "\n")
+    return _CONTROL.sub(lambda m: _BREAKS.get(m.group(), ""), text)
 
 
 @dataclass(frozen=True)
@@ -23,6 +38,19 @@ class ProcedureRecord:
     modifier: str = ""
     source: str = ""
     content_hash: str = ""
+
+    def __post_init__(self) -> None:
+        # The one place records are made: whatever a parser extracted, no control character
+        # reaches the index, a terminal or a spreadsheet. ``source`` is a path and stays exact
+        # (it identifies the file); it is escaped when printed.
+        for name in ("code", "code_system", "title", "name", "technical_term", "modifier"):
+            value = getattr(self, name)
+            if isinstance(value, str) and _CONTROL.search(value):
+                object.__setattr__(self, name, clean_text(value))
+        for name in ("sections", "similar_codes"):
+            pairs = getattr(self, name)
+            if any(_CONTROL.search(a) or _CONTROL.search(b) for a, b in pairs):
+                object.__setattr__(self, name, tuple((clean_text(a), clean_text(b)) for a, b in pairs))
 
     def section(self, name: str) -> str:
         """Text of one section ("" when the page lacks it), so callers need no loop."""

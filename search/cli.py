@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from .arguments import SearchArgs
     from .searcher import Results, Searcher
 
+from . import terminal as safe
+
 FORMATS = ("text", "json", "jsonl", "csv")
 COLOR_MODES = ("auto", "always", "never")
 # Library argument names -> the options that carry them, for usage errors.
@@ -183,7 +185,7 @@ def ingest(corpus: tuple[str, ...], out: str | None, strict: bool, quiet: bool) 
                 stream.write(record.to_json() + "\n")
     if not quiet:
         for line in report.lines():
-            click.echo(line, err=True)
+            click.echo(safe.line(line), err=True)
     if strict and report.problems:
         sys.exit(1)
 
@@ -218,7 +220,7 @@ def _write_command(action: str, corpus: tuple[str, ...], index_dir: str | None, 
         finish()
     prune_leftovers()
     for line in (report.lines() if not quiet else []):
-        click.echo(line, err=True)
+        click.echo(safe.line(line), err=True)
 
 
 @index_group.command("build")
@@ -303,8 +305,8 @@ def index_stats_command(index_dir: str | None, fmt: str) -> None:
     if fmt == "json":
         click.echo(json.dumps(asdict(stats), indent=1))
         return
-    click.echo(f"index:          {stats.index_dir}")
-    click.echo(f"corpus:         {', '.join(stats.corpus)}")
+    click.echo(f"index:          {safe.line(stats.index_dir)}")
+    click.echo(f"corpus:         {safe.line(', '.join(stats.corpus))}")
     click.echo(f"documents:      {stats.documents}")
     for system, n in stats.systems.items():
         click.echo(f"  {system:<13} {n}")
@@ -321,30 +323,49 @@ def _count_line(results: Results) -> str:
     return line + (f" (from #{results.offset + 1})" if results.offset else "")
 
 
+@index_group.command("verify")
+@index_option
+def index_verify(index_dir: str | None) -> None:
+    """Hash every file of the live index against the checksums written with it; name any damaged file."""
+    from procsearch.index.errors import rebuild_hint
+    from procsearch.index.integrity import verify_index
+    from procsearch.index.location import default_index_dir, resolve_index
+
+    target = resolve_index(index_dir) if index_dir else default_index_dir()
+    gen, checked, problems = verify_index(target)
+    for problem in problems:
+        click.echo(f"damaged: {safe.line(problem)}", err=True)
+    if problems:
+        raise ProcsearchError(f"index at {target} is damaged ({len(problems)} of {checked} files); "
+                              f"rebuild it: {rebuild_hint(target)}")
+    click.echo(f"ok: {safe.line(gen)}: {checked} files match their checksums")
+
+
 def _print_text(results: Results, explain: bool) -> None:
     bold = lambda s: click.style(s, bold=True, fg="yellow")  # noqa: E731
     for note in results.notes:
-        click.echo(f"note: {note}", err=True)
+        click.echo(f"note: {safe.line(note)}", err=True)
     if results.corrected_query:
-        _echo(f"showing results for {results.corrected_query}")
+        _echo(f"showing results for {safe.line(results.corrected_query)}")
     if explain and results.expansions:
-        _echo("expansions: " + "; ".join(f"{e.source} -> {e.target} ({e.kind}, {e.weight:.2f})"
-                                         for e in results.expansions))
+        _echo("expansions: " + safe.line("; ".join(f"{e.source} -> {e.target} ({e.kind}, {e.weight:.2f})"
+                                                   for e in results.expansions)))
     if not results.hits:
         _echo("No results")
         if results.total:
             _echo(_count_line(results))
         if results.suggestions:
-            _echo("Did you mean: " + " / ".join(results.suggestions[:3]))
+            _echo("Did you mean: " + safe.line(" / ".join(results.suggestions[:3])))
         return
     for rank, hit in enumerate(results.hits, results.offset + 1):
-        _echo(click.style(f"{rank:>2}. {hit.code}", bold=True) + f"  [{hit.code_system}]  {hit.title}")
+        _echo(click.style(f"{rank:>2}. {safe.line(hit.code)}", bold=True)
+              + f"  [{safe.line(hit.code_system)}]  {safe.line(hit.title)}")
         if hit.name and hit.name != hit.title:
-            _echo(f"    {hit.name}")
+            _echo(f"    {safe.line(hit.name)}")
         for snippet in hit.snippets:
-            _echo(f"    {snippet.section}: {snippet.render(bold)}")
+            _echo(f"    {safe.line(snippet.section)}: {safe.snippet(snippet.text, snippet.highlights, bold)}")
         if explain:
-            _echo(f"    score {hit.score}: " + ", ".join(f"{k} {v}" for k, v in hit.explanation))
+            _echo(f"    score {hit.score}: " + safe.line(", ".join(f"{k} {v}" for k, v in hit.explanation)))
     _echo(_count_line(results))
 
 
@@ -354,7 +375,8 @@ CSV_HEADER = ["rank", "code", "code_system", "title", "score", "snippet"]
 def _csv_rows(results: Results) -> list[list[object]]:
     from .payload import hit_payload
 
-    return [[rank, hit.code, hit.code_system, hit.title, hit.score, hit_payload(hit, False)["snippet"]]
+    return [[safe.csv_cell(v) for v in (rank, hit.code, hit.code_system, hit.title, hit.score,
+                                        hit_payload(hit, False)["snippet"])]
             for rank, hit in enumerate(results.hits, results.offset + 1)]
 
 
@@ -399,26 +421,40 @@ def _run_batch(searcher: Searcher, lines: Any, args: SearchArgs, fmt: str, expla
         click.echo("[")
     elif fmt == "csv":
         _write_csv([["query", *CSV_HEADER]])
-    for line in lines:
-        text = line.strip()
+    failed = 0
+    for number, raw in enumerate(lines, 1):
+        try:
+            text = raw.decode("utf-8").strip()
+        except UnicodeDecodeError as exc:
+            click.echo(f"batch line {number}: skipped, not valid UTF-8 (byte {exc.start + 1})", err=True)
+            failed += 1
+            continue
         if not text:
             continue
-        results = searcher.search(text, limit=args.limit, offset=args.offset, code_system=args.code_system,
-                                  sections=args.sections, explain=explain)
+        try:
+            results = searcher.search(text, limit=args.limit, offset=args.offset, code_system=args.code_system,
+                                      sections=args.sections, explain=explain)
+        except ProcsearchError as exc:
+            click.echo(f"batch line {number}: skipped, {safe.line(exc)}", err=True)
+            failed += 1
+            continue
         if fmt == "jsonl":
             click.echo(json.dumps(batch_payload(results), ensure_ascii=False))
         elif fmt == "json":
             click.echo(("" if first else ",\n") + json.dumps(results_payload(results), ensure_ascii=False), nl=False)
         elif fmt == "csv":
-            _write_csv([[text, *row] for row in _csv_rows(results)])
+            _write_csv([[safe.csv_cell(text), *row] for row in _csv_rows(results)])
         else:
             if not first:
                 click.echo()
-            _echo(click.style(f"# {text}", bold=True))
+            _echo(click.style(f"# {safe.line(text)}", bold=True))
             _print_text(results, explain)
         first = False
+        sys.stdout.flush()  # each answer is out before the next query runs
     if fmt == "json":
         click.echo("\n]" if not first else "]")
+    if failed:
+        raise ProcsearchError(f"{failed} batch line(s) skipped (see above)")
 
 
 def _check_args(query: str, limit: int, offset: int, code_system: str | None, sections: tuple[str, ...]) -> SearchArgs:
@@ -447,7 +483,7 @@ def _check_args(query: str, limit: int, offset: int, code_system: str | None, se
 @click.option("--no-expand", is_flag=True, help="Search only the words typed: no thesaurus expansion.")
 @click.option("--thesaurus", "thesaurus_files", multiple=True, type=click.Path(dir_okay=False),
               help="An extra thesaurus file (repeatable; also env PROCSEARCH_THESAURUS).")
-@click.option("--batch", type=click.File("r", encoding="utf-8"), help="Run one query per line of FILE ('-' for stdin).")
+@click.option("--batch", type=click.File("rb"), help="Run one query per line of FILE ('-' for stdin).")
 def search(query: tuple[str, ...], limit: int, offset: int, code_system: str | None, sections: tuple[str, ...],
            fmt: str | None, index_dir: str | None, explain: bool, no_expand: bool, thesaurus_files: tuple[str, ...],
            batch: Any) -> None:
@@ -495,19 +531,20 @@ def show(code: str, index_dir: str | None, fmt: str) -> None:
 
         click.echo(json.dumps(record_payload(record), ensure_ascii=False, indent=1))
         return
-    _echo(click.style(f"{record.code}  [{record.code_system}]", bold=True) + f"  {record.title}")
+    _echo(click.style(f"{safe.line(record.code)}  [{safe.line(record.code_system)}]", bold=True)
+          + f"  {safe.line(record.title)}")
     if record.name:
-        click.echo(f"Name: {record.name}")
+        click.echo(f"Name: {safe.line(record.name)}")
     if record.technical_term:
-        click.echo(f"Technical term: {record.technical_term}")
+        click.echo(f"Technical term: {safe.line(record.technical_term)}")
     for label, text in record.sections:
-        _echo(f"\n{click.style(label, bold=True)}")
-        click.echo(text)
+        _echo(f"\n{click.style(safe.line(label), bold=True)}")
+        click.echo(safe.text(text))
     if record.similar_codes:
         _echo(f"\n{click.style('Similar Codes', bold=True)}")
         for other, label in record.similar_codes:
-            click.echo(f"{other}  {label}")
-    click.echo(f"\nsource: {record.source}")
+            click.echo(f"{safe.line(other)}  {safe.line(label)}")
+    click.echo(f"\nsource: {safe.line(record.source)}")
 
 
 @cli.command()
@@ -532,11 +569,14 @@ def similar(code: str, index_dir: str | None, limit: int, fmt: str) -> None:
         click.echo(json.dumps(similar_payload(record.code, rows), ensure_ascii=False, indent=1))
         return
     for other, title, why in rows:
-        click.echo(f"{other:<8} {title}  ({why})")
+        click.echo(f"{safe.line(other):<8} {safe.line(title)}  ({why})")
 
 
 def main() -> None:
     """Entry point: library errors become one line and exit 1, never a traceback."""
+    for stream in (sys.stdout, sys.stderr):  # a lone surrogate in a query or name prints as \udcff
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:  # the same program name (usage lines, completion variable) under `python -m procsearch`
         cli(standalone_mode=False, prog_name="procsearch", complete_var="_PROCSEARCH_COMPLETE")
     except click.exceptions.Abort:
@@ -548,7 +588,7 @@ def main() -> None:
     except click.exceptions.Exit as exc:  # --version, --help, shell completion
         sys.exit(exc.exit_code)
     except ProcsearchError as exc:
-        click.echo(f"Error: {exc}", err=True)
+        click.echo(f"Error: {safe.line(exc)}", err=True)
         sys.exit(1)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
@@ -556,7 +596,8 @@ def main() -> None:
     except BrokenPipeError:
         sys.exit(0)
     except OSError as exc:
-        click.echo(f"Error: {exc.filename or ''}: {exc.strerror or exc}", err=True)
+        where = f"{safe.line(exc.filename)}: " if exc.filename else ""
+        click.echo(f"Error: {where}{safe.line(exc.strerror or exc)}", err=True)
         sys.exit(1)
 
 

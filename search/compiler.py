@@ -331,6 +331,8 @@ class Compiler:
             return (wq.And if node.op == "and" else wq.Or)(parts) if len(parts) > 1 else parts[0]
         if isinstance(node, Not):
             inner = self.node(node.child)
+            if isinstance(inner, wq.Not):  # NOT NOT x is x (Whoosh fails on a negated negation)
+                return inner.query
             return wq.Not(inner) if inner is not None else None
         if not isinstance(node, Seq):
             node = Seq((node,))
@@ -350,7 +352,9 @@ class Compiler:
             flush()
             if isinstance(item, Not):
                 q = self.node(item.child)
-                if q is not None:
+                if isinstance(q, wq.Not):  # NOT NOT x is x
+                    positive.append(q.query)
+                elif q is not None:
                     negative.append(q)
             elif isinstance(item, Word):
                 concept = self.concept([self.correct(item.text)], [], (item.field,))

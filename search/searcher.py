@@ -7,6 +7,7 @@ generation as soon as a build or update publishes one.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import threading
@@ -18,6 +19,7 @@ from whoosh import scoring
 from whoosh import searching as whoosh_searching
 
 from procsearch.index import default_fields, expansion_fields, field_boosts
+from procsearch.index import integrity
 from procsearch.index.reader import open_reader
 from procsearch.index import store
 from procsearch.index.catalog import ensure_bundled_index
@@ -45,6 +47,22 @@ COMMON_FRACTION = 0.04  # a term on more than this share of pages only re-scores
 
 class SearcherClosedError(ProcsearchError):
     """A query on a Searcher after close(): open a new one instead."""
+
+
+def _damage_reported(method):
+    """A Whoosh error from a damaged index file becomes IndexCorruptError naming the file."""
+
+    @functools.wraps(method)
+    def wrapper(self: "Searcher", *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except ProcsearchError:
+            raise
+        except Exception as exc:
+            integrity.raise_if_damaged(self.index_dir, exc)
+            raise
+
+    return wrapper
 
 
 @dataclass(frozen=True)
@@ -144,6 +162,7 @@ class Searcher:
 
     # -- queries ------------------------------------------------------------------------------
 
+    @_damage_reported
     def search(self, query: str, limit: int = 10, offset: int = 0, code_system: str | None = None,
                sections: list[str] | tuple[str, ...] | None = None, expand: bool | None = None,
                explain: bool = False) -> Results:
@@ -155,7 +174,7 @@ class Searcher:
         that is not a string.
         """
         args = check_search_args(query, limit, offset, code_system, sections)
-        query, limit, offset = args.query, args.limit, args.offset
+        query, limit, offset = encodable(args.query), args.limit, args.offset
         parsed = parse_query(query)
         expand = self.expand if expand is None else expand
         systems = list(parsed.systems) + ([args.code_system] if args.code_system else [])
@@ -263,14 +282,16 @@ class Searcher:
                 continue
         return totals
 
+    @_damage_reported
     def get(self, code: str) -> ProcedureRecord | None:
         """The whole record of a code (62273, E11.9, 62273-50 all work), or None."""
-        wanted = normalize_code(check_text("code", code)).code
+        wanted = normalize_code(encodable(check_text("code", code))).code
         with self._lock:
             self._refresh()
             stored = self._searcher.document(code=wanted)
         return ProcedureRecord.from_json(stored["record"]) if stored else None
 
+    @_damage_reported
     def similar(self, code: str, limit: int = 10) -> list[tuple[str, str, str]]:
         """(code, title, why) of related pages: the page's own Similar Codes first, then look-alikes."""
         limit = check_count("limit", limit)
@@ -297,10 +318,12 @@ class Searcher:
                 out.append((hit["code"], ProcedureRecord.from_json(hit["record"]).title, "similar wording"))
         return out[:max(limit, len(record.similar_codes))]
 
+    @_damage_reported
     def suggest(self, text: str) -> list[str]:
         """Spelling corrections for the unknown words of a query, best first."""
         text = check_text("text", text)
         out = []
+        text = encodable(text)
         with self._lock:
             self._refresh()
             reader = self._searcher.reader()
@@ -311,6 +334,17 @@ class Searcher:
                     for s in self._speller.suggest(fold(word), 3):
                         out.append(text.replace(word, s))
         return list(dict.fromkeys(out))
+
+
+def encodable(text: str) -> str:
+    """Any str as valid Unicode: lone surrogates (undecodable bytes of a command line or file name)
+    become U+FFFD, so index terms can be encoded and nothing raises."""
+    text = str(text)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
 def _unique(expansions: list[Expansion]) -> list[Expansion]:

@@ -6,10 +6,12 @@ synonym group. Expansion happens at query time only, so editing a file needs no 
 
 from __future__ import annotations
 
+import gc
 import hashlib
+import json
 import os
-import pickle
 import re
+import stat
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -22,7 +24,10 @@ from procsearch.ingest.errors import ProcsearchError
 THESAURUS_DIR = Path(__file__).with_name("thesaurus")
 THESAURUS_ENV = "PROCSEARCH_THESAURUS"
 MAX_PHRASE_WORDS = 5
-CACHE_FORMAT = 3  # bump when Thesaurus's attributes change
+# Expansions one line may create: a group of n members makes n*(n-1) of them, so a runaway line
+# (a pasted word list) would take minutes and gigabytes; real groups have a handful of members.
+MAX_LINE_EXPANSIONS = 40_000
+CACHE_FORMAT = 4  # bump when Thesaurus's attributes change
 STEM_KIND = "word stem"  # an unknown front of a compound, matched as a prefix of indexed words
 # Small words a query may put inside a term the files write without them ("vessels of upper limb").
 FILLER = frozenset(["of", "the", "to", "in", "on", "for", "a", "an"])
@@ -60,6 +65,17 @@ class Entry:
     kind: str
     term: str = ""  # the left-hand term as written (folded); keys are stemmed and may collide
     axis: str = ""  # set when the entry's alternatives span several axes (see ROOT_OPERATIONS)
+
+
+_ENTRY_FIELDS = tuple(Entry.__dataclass_fields__)
+
+
+def _entry(row: list) -> Entry:
+    """An Entry from its cached row, without the frozen dataclass's per-field __init__ (a
+    cold query loads ~100,000 of them)."""
+    entry = object.__new__(Entry)
+    entry.__dict__.update(zip(_ENTRY_FIELDS, (tuple(row[0]), *row[1:])))
+    return entry
 
 
 def axis_of(alt: str) -> str:
@@ -102,6 +118,34 @@ class Thesaurus:
         self._prefix_list = sorted(self.prefixes, key=len, reverse=True)
         self._suffix_list = sorted(self.suffixes, key=len, reverse=True)
 
+    def state(self) -> dict:
+        """Plain JSON-ready data of the parsed files, for the on-disk cache."""
+        return {
+            "phrases": [[list(k), [[list(e.source), e.target, e.weight, e.kind, e.term, e.axis] for e in v]]
+                        for k, v in self.phrases.items()],
+            "unordered": [[list(k), list(v)] for k, v in self.unordered.items()],
+            "abbreviations": [list(k) for k in self.abbreviations],
+            "prefixes": {k: list(v) for k, v in self.prefixes.items()},
+            "suffixes": {k: list(v) for k, v in self.suffixes.items()},
+            "files": [str(f) for f in self.files],
+            "words": sorted(self._words),
+        }
+
+    @classmethod
+    def from_state(cls, data: dict) -> "Thesaurus":
+        """The inverse of state(): no parsing, no code run from the file."""
+        th = cls.__new__(cls)
+        th.phrases = {tuple(k): [_entry(e) for e in v] for k, v in data["phrases"]}
+        th.unordered = {tuple(k): tuple(v) for k, v in data["unordered"]}
+        th.abbreviations = {tuple(k) for k in data["abbreviations"]}
+        th.prefixes = {k: tuple(v) for k, v in data["prefixes"].items()}
+        th.suffixes = {k: tuple(v) for k, v in data["suffixes"].items()}
+        th.files = [Path(f) for f in data["files"]]
+        th._words = set(data["words"])
+        th._prefix_list = sorted(th.prefixes, key=len, reverse=True)
+        th._suffix_list = sorted(th.suffixes, key=len, reverse=True)
+        return th
+
     def _load(self, path: Path) -> None:
         kind = {"abbreviations": "abbreviation", "spellings": "spelling",
                 "word_parts": "word part"}.get(path.stem, "synonym")
@@ -122,10 +166,12 @@ class Thesaurus:
                 lefts = [x.strip() for x in left.split("|") if x.strip()]
                 if not alts or not lefts:
                     raise ProcsearchError(f"{path}:{number}: empty side in {raw.strip()!r}")
+                _check_size(path, number, len(lefts) * len(alts))
                 for term in lefts:
                     self._add_one_way(term, alts, kind)
             elif "~" in line:
                 members = [m.strip() for m in line.split("~") if m.strip()]
+                _check_size(path, number, len(members) * (len(members) - 1))
                 for m in members:
                     self._add_one_way(m, [o for o in members if o != m], kind)
             else:
@@ -213,6 +259,12 @@ class Thesaurus:
     def vocabulary(self) -> set[str]:
         """Every single word the thesaurus knows: typo corrections may land on them too."""
         return {w for w in self._words if w.isalpha() and len(w) >= 3}
+
+
+def _check_size(path: Path, number: int, expansions: int) -> None:
+    if expansions > MAX_LINE_EXPANSIONS:
+        raise ProcsearchError(f"{path}:{number}: line makes {expansions:,} expansions (at most "
+                              f"{MAX_LINE_EXPANSIONS:,}); split it into smaller groups of terms that mean the same")
 
 
 def _weight(base: float, alternatives: int) -> float:
@@ -327,28 +379,64 @@ def thesaurus_files(extra: list[str] | None = None) -> list[Path]:
 
 @lru_cache(maxsize=8)
 def _load_cached(files: tuple[Path, ...], mtimes: tuple[float, ...]) -> Thesaurus:
-    """Parsed once per set of file versions; the parse is kept on disk so a cold command-line
-    query does not re-read thousands of lines."""
+    """Parsed once per set of file versions; the parse is kept on disk as JSON (never a pickle,
+    which would run code) in a folder only this user can open, so a cold command-line query does
+    not re-read thousands of lines. Only the current cache file is kept."""
+    folder = private_cache_dir()
+    cache = folder / cache_name(files, mtimes) if folder else None
+    if cache is not None:
+        gc.disable()  # ~100,000 small containers: collections during the load would double its time
+        try:
+            with open(cache, encoding="utf-8") as fh:
+                return Thesaurus.from_state(json.load(fh))
+        except (OSError, ValueError, TypeError, KeyError, IndexError):
+            pass
+        finally:
+            gc.enable()
+    thesaurus = Thesaurus(list(files))
+    if cache is not None:
+        try:
+            tmp = cache.with_suffix(f".tmp-{os.getpid()}")
+            with open(tmp, "w", encoding="utf-8") as fh:
+                json.dump(thesaurus.state(), fh, ensure_ascii=False, separators=(",", ":"))
+            os.replace(tmp, cache)
+            _prune_cache(folder, cache.name)
+        except OSError:
+            pass  # a read-only home only costs the parse
+    return thesaurus
+
+
+def cache_name(files: tuple[Path, ...], mtimes: tuple[float, ...]) -> str:
+    """File name of the cache for these file versions and this parser."""
     code = Path(__file__).stat().st_mtime  # a new version of this parser invalidates the cache
     key = hashlib.sha1(repr((files, mtimes, CACHE_FORMAT, code)).encode()).hexdigest()[:16]
-    cache = data_home() / "cache" / f"thesaurus-{key}.pickle"
+    return f"thesaurus-{key}.json"
+
+
+def private_cache_dir() -> Path | None:
+    """The per-user cache folder, created 0700; None when it is not this user's alone (then
+    nothing is read from or written to it)."""
+    folder = data_home() / "cache"
     try:
-        with open(cache, "rb") as fh:
-            loaded = pickle.load(fh)
-        if isinstance(loaded, Thesaurus):
-            return loaded
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-        pass
-    thesaurus = Thesaurus(list(files))
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(f".tmp-{os.getpid()}")
-        with open(tmp, "wb") as fh:
-            pickle.dump(thesaurus, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, cache)
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        st = folder.stat()
+        if st.st_uid != os.getuid():
+            return None
+        if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+            folder.chmod(0o700)
+        return folder
     except OSError:
-        pass  # a read-only home only costs the parse
-    return thesaurus
+        return None
+
+
+def _prune_cache(folder: Path, keep: str) -> None:
+    """Remove older thesaurus caches (and the pickles of earlier versions), keeping ``keep``."""
+    for path in folder.glob("thesaurus-*"):
+        if path.name != keep and path.suffix in (".json", ".pickle"):
+            try:
+                path.unlink()
+            except OSError:
+                pass
 
 
 def load_thesaurus(extra: list[str] | None = None) -> Thesaurus:

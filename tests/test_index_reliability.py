@@ -81,7 +81,7 @@ def test_killed_build_leaves_previous_index_and_next_build_succeeds(small_index,
     big = tmp_path / "big"
     generate_pages(big, 400)
     before = live(index_dir)
-    script = "import sys; from index import build_index; build_index([sys.argv[1]], sys.argv[2], workers=1)"
+    script = "import sys; from procsearch.index import build_index; build_index([sys.argv[1]], sys.argv[2], workers=1)"
     proc = subprocess.Popen([sys.executable, "-c", script, str(big), str(index_dir)], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
