@@ -74,6 +74,7 @@ def parse_bytes(data: bytes, path: str) -> ParsedPage:
     stem = Path(path).stem
     try:
         blocks, hints = (html_blocks if is_html(path, text) else text_blocks)(text, stem)
+        hints.path = path
         assembled = assemble(blocks, hints)
     except ValueError as exc:
         raise PageError(path, str(exc)) from None

@@ -87,9 +87,11 @@ def ingest(corpus: tuple[str, ...], out: str | None, strict: bool, quiet: bool) 
     progress, finish = _progress(quiet, "parsing")
     records, report = ingest_corpus(list(corpus), progress=progress)
     finish()
-    if out:
-        stream = sys.stdout if out == "-" else open(out, "w", encoding="utf-8")
-        with stream if out != "-" else io.nullcontext(stream):
+    if out == "-":
+        for record in records:
+            click.echo(record.to_json())
+    elif out:
+        with open(out, "w", encoding="utf-8") as stream:
             for record in records:
                 stream.write(record.to_json() + "\n")
     if not quiet:
