@@ -125,6 +125,8 @@ def _group(blocks: list[Block]) -> tuple[list[Block], list[tuple[str, str, list[
             elif key is None and groups and block.level != 1 and could_be_heading(block.text):
                 key = custom_section_key(block.text)
             if key is not None:
+                if key == CODE_HEADING and not groups:
+                    preamble.append(Block(TEXT, block.text))  # "CPT4 code" under the title, as in the seed
                 groups.append((key, block.text.strip().rstrip(":").strip(), []))
                 continue
         if is_chrome_line(block.text):
@@ -323,6 +325,14 @@ def _find_title(preamble: list[Block], hints: PageHints, code: str) -> str:
         for block in preamble:
             if block.kind == HEADING and block.level == level and usable(block.text):
                 return block.text.strip()
+    for before, block in zip(preamble, preamble[1:]):  # a dump's title stands just above "CPT4 code"
+        if codes.system_from_words(block.text) and usable(before.text) and code not in before.text:
+            return before.text.strip()
+    tag = " ".join(hints.title_tag.lower().split())
+    in_tag = [b.text.strip() for b in preamble if usable(b.text) and code not in b.text and len(b.text) > 3
+              and " ".join(b.text.lower().split()) in tag]
+    if in_tag:  # the line the <title> repeats, not the site name above it
+        return max(in_tag, key=len)
     for block in preamble:
         if usable(block.text) and code not in block.text:
             return block.text.strip()

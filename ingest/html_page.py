@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import lxml.html
 from lxml import etree
 
+from .codes import find_codes
 from .blocks import HEADING, ITEM, TEXT, Block, PageHints, split_bullet
 from .sections import SIMILAR_HEADING, heading_key
 
@@ -168,7 +169,8 @@ def _heading_level(el: etree._Element, tag: str) -> int | None:
     if len(children) == 1 and children[0].tag in _BOLD and (el.text or "").strip() == "" \
             and (children[0].tail or "").strip() == "" and tag != "span":
         return 0
-    if tag in ("p", "div") and words.isupper() and len(words) > 3 and not words.rstrip().endswith("."):
+    if tag in ("p", "div") and words.isupper() and re.search(r"[A-Z]{3}", words) and not find_codes(words) \
+            and not words.rstrip().endswith("."):
         return 0  # a paragraph in capitals: "CONTRAINDICATIONS"
     return None
 
@@ -296,7 +298,9 @@ def html_blocks(text: str, filename: str) -> tuple[list[Block], PageHints]:
     for el in root.iter("code", "span", "div", "p", "strong", "b", "td"):
         if any("code" == c.lower() or c.lower().startswith("code-") or c.lower().endswith("-code")
                for c in _classes(el)) or el.tag == "code":
-            hints.code_elements.append(_text(el))
+            text = _text(el)
+            if len(text) <= 60 and len(find_codes(text)) == 1:  # one code, not a list of codes
+                hints.code_elements.append(text)
     body = root.find("body")
     sink = _Sink()
     main = _main_element(root)
