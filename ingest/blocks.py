@@ -36,7 +36,7 @@ CHROME_LINE = re.compile(
 )
 # ... and lines that are chrome wherever they appear: copyright, disclaimers, cookie and newsletter prompts.
 _CHROME_PHRASE = re.compile(
-    r"^(\u00a9|\(c\) \d{4}|copyright\b)|all rights reserved|this (site|website) uses cookies|we use cookies|"
+    r"^(\u00a9|\(c\) \d{4}|copyright\b)|\u00a9 ?\d{4}|all rights reserved|this (site|website) uses cookies|we use cookies|"
     r"(for|are for) (general )?(informational|educational|reference) purposes only|not (intended as |a substitute for )"
     r"(professional )?medical advice|is not medical advice|(is a )?registered trademark of the american medical"
     r"|subscribe to our|sign up for our|join our (mailing list|newsletter)|enter your email|"
@@ -49,7 +49,6 @@ _SIMILAR_LINE = re.compile(
     r"^\s*([0-9A-Za-z]{3,7}(?:\.[0-9A-Za-z]{1,4})?(?:-[0-9A-Z]{2})?)(?![\w.])\s*[-\u2013\u2014:|]?\s*(.*)$")
 _TRAILING_CODE = re.compile(r"^(.*?)\s*[(\[]\s*([0-9A-Za-z]{3,7}(?:\.[0-9A-Za-z]{1,4})?)\s*[)\]]\s*$")
 _NOT_HEADINGS = frozenset({"pros", "cons", "note", "notes", "tip"})
-CHROME = "chrome"  # group key of content under a chrome heading: dropped
 
 
 @dataclass(frozen=True)
@@ -117,21 +116,25 @@ def _group(blocks: list[Block]) -> tuple[list[Block], list[tuple[str, str, list[
     """(preamble, [(key, heading text, blocks)]): blocks under their headings, chrome dropped."""
     preamble: list[Block] = []
     groups: list[tuple[str, str, list[Block]]] = []
+    target = preamble  # where the next blocks go; a throw-away list under a chrome heading
     for block in blocks:
         if block.kind == HEADING:
             key = heading_key(block.text)
             if key is None and block.level != 1 and is_chrome_heading(block.text):
-                key = CHROME
-            elif key is None and groups and block.level != 1 and could_be_heading(block.text):
+                target = []  # "Popular procedures", "Newsletter": dropped up to the next heading
+                continue
+            if key is None and groups and block.level != 1 and could_be_heading(block.text):
                 key = custom_section_key(block.text)
             if key is not None:
                 if key == CODE_HEADING and not groups:
                     preamble.append(Block(TEXT, block.text))  # "CPT4 code" under the title, as in the seed
                 groups.append((key, block.text.strip().rstrip(":").strip(), []))
+                target = groups[-1][2]
                 continue
+            target = groups[-1][2] if groups else preamble  # an unknown heading ends the chrome
         if is_chrome_line(block.text):
             continue
-        (groups[-1][2] if groups else preamble).append(block)
+        target.append(block)
     return preamble, groups
 
 
@@ -140,7 +143,7 @@ def assemble(blocks: list[Block], hints: PageHints) -> Assembled:
     warnings: list[str] = []
     preamble, groups = _group(_split_labels(blocks))
 
-    body_keys = [key for key, _, _ in groups if key not in FIELD_HEADINGS and key != CHROME]
+    body_keys = [key for key, _, _ in groups if key not in FIELD_HEADINGS]
     if not body_keys:
         raise ValueError("no recognisable section (expected headings such as Summary, Indications)")
 
@@ -156,8 +159,6 @@ def assemble(blocks: list[Block], hints: PageHints) -> Assembled:
         if m and not technical_term:
             technical_term = m.group(1).strip()
     for key, heading, content in groups:
-        if key == CHROME:
-            continue
         if key == NAME_HEADING:
             for block in content:
                 m = _TECH_TERM.match(block.text)

@@ -148,8 +148,10 @@ def code_from_path(path: str) -> PathCode | None:
         system = next((_PATH_SYSTEM_WORDS[t.lower()] for t in tokens if t.lower() in _PATH_SYSTEM_WORDS), "")
         modifier_next = re.search(r"(?<![A-Za-z0-9])([0-9A-Za-z]{5})-(\d{2}|[A-Z]{2})(?![A-Za-z0-9])", part)
         for token in tokens:
-            if sum(ch.isdigit() for ch in token) < 2 or not looks_like_code(token):
-                continue  # one digit among letters is a word ("backup1"), not a code
+            if not looks_like_code(token):
+                continue
+            if sum(ch.isdigit() for ch in token) < 2 and not token[0].isdigit() and not system:
+                continue  # one digit after letters is a word ("backup1"), not a code
             if depth and not system and token != part:
                 continue  # a folder's code must be its whole name or stand beside a system word
             code = normalize_code(token).code

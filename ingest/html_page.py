@@ -18,7 +18,7 @@ from lxml import etree
 
 from .codes import find_codes
 from .blocks import HEADING, ITEM, TEXT, Block, PageHints, split_bullet
-from .sections import SIMILAR_HEADING, heading_key
+from .sections import SIMILAR_HEADING, heading_key, is_chrome_heading
 
 _SKIP_TAGS = frozenset({
     "script", "style", "noscript", "nav", "footer", "aside", "form", "button", "iframe", "svg",
@@ -36,8 +36,11 @@ _CHROME_WORDS = frozenset({
     "sponsor", "sponsored", "promo", "promotion", "sidebar", "sidebox", "breadcrumb", "breadcrumbs",
     "topnav", "navbar", "nav", "navigation", "menu", "share", "sharing", "social", "newsletter",
     "subscribe", "signup", "popup", "modal", "footer", "masthead", "disclaimer", "copyright", "legal",
-    "toolbar", "skip", "popular", "trending", "widget", "comments", "banner", "related", "rail", "header",
+    "toolbar", "skip", "popular", "trending", "widget", "comments", "banner", "related", "rail",
 })
+# Whole class names of chrome whose words alone are not ("card-header" is content, "site-header" is not).
+_CHROME_NAMES = frozenset({"header", "site-header", "global-header", "top-header", "page-footer", "site-info",
+                           "site-branding", "primary-menu"})
 _CHROME_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search", "dialog",
                            "alertdialog", "menu", "menubar", "toolbar"})
 _HEADING_CLASS = re.compile(r"(head|hdr|title|label|caption|heading)", re.I)
@@ -90,7 +93,7 @@ class _Sink:
 
 def _chrome_class(el: etree._Element) -> bool:
     for name in _classes(el):
-        if name.lower() in _CHROME_WORDS:
+        if name.lower() in _CHROME_WORDS or name.lower() in _CHROME_NAMES:
             return True
         if any(part in _CHROME_WORDS for part in re.split(r"[-_]+", name.lower())):
             return True
@@ -160,6 +163,8 @@ def _heading_level(el: etree._Element, tag: str) -> int | None:
         return None
     if heading_key(words) and (tag != "td" or not (el.tail or "").strip()):
         return 0  # the whole text is a section name, however it is styled
+    if tag in ("summary", "legend", "caption"):
+        return 0  # the label of a disclosure widget, fieldset or table
     if tag in ("td", "b", "strong", "font", "label"):
         return None
     if tag != "span" and any(_HEADING_CLASS.search(c) for c in _classes(el)):
@@ -189,9 +194,12 @@ def _walk(el: etree._Element, sink: _Sink) -> None:
     if not tag:  # comment or processing instruction
         return
     if _is_chrome(el, tag, sink):
-        # Chrome whose whole text is a section heading is a heading that was styled oddly.
-        if tag not in _SKIP_TAGS and heading_key(_text(el)) and len(el) <= 1:
-            sink.heading(_text(el), 0)
+        # Chrome whose whole text is a section heading is a heading that was styled oddly; a chrome
+        # heading ("Trending codes") is kept as a heading so that what follows it is dropped too.
+        if tag not in _SKIP_TAGS and len(el) <= 1:
+            text = _text(el)
+            if heading_key(text) or (len(text.split()) <= 5 and ". " not in text and is_chrome_heading(text)):
+                sink.heading(text, 0)
         return
     if tag == "br":
         sink.flush()

@@ -41,7 +41,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
                     "getting ready", "pre-procedure", "preoperative preparation", "prep"),
     "procedure": ("procedure description", "procedure", "how it is done", "how it's done",
                   "how is it done", "how it is performed", "description of the procedure",
-                  "procedure steps", "steps", "technique", "during the procedure", "the procedure"),
+                  "procedure steps", "steps", "technique", "during the procedure", "the procedure",
+                  "what happens", "what happens during the procedure"),
     "duration": ("duration", "how long it takes", "how long does it take", "length of procedure",
                  "time required", "procedure time"),
     "setting": ("setting", "where it is done", "where it's done", "where is it done", "location",
@@ -58,7 +59,8 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "experience": ("patient experience", "what to expect", "what you will feel", "what patients feel",
                    "the patient experience", "experience", "what it feels like"),
     NAME_HEADING: ("name of the procedure", "procedure name", "name", "common name", "common names",
-                   "also known as", "other names", "lay name", "plain-language name", "plain language name"),
+                   "also known as", "also called", "other names", "plain name", "lay term",
+                   "patient-friendly name", "lay name", "plain-language name", "plain language name"),
     TECH_HEADING: ("technical term", "technical name", "medical term", "clinical name", "official description",
                    "long description", "code description", "descriptor", "official descriptor",
                    "full description"),
@@ -84,7 +86,12 @@ def normalize_heading(text: str) -> str:
     """Lower case, single spaces, trailing colon and punctuation dropped, curly apostrophes straightened."""
     text = text.replace("\u2019", "'").replace("\u00a0", " ")
     text = re.sub(r"\s+", " ", text).strip().lower()
-    return text.rstrip(":.-\u2013\u2014 ").strip()
+    text = _DECORATION.sub("", text)
+    return text.rstrip(":.-\u2013\u2014*_# ").strip()
+
+
+# Numbering and Markdown marks around a heading: "2. Summary", "IV) Risks", "## Summary", "**Summary:**".
+_DECORATION = re.compile(r"^(?:#{1,6}\s*|[*_]{1,3}|(?:\d{1,2}|[ivx]{1,4})[.)]\s+)+")
 
 
 def custom_section_key(text: str) -> str:
