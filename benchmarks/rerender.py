@@ -55,11 +55,14 @@ def main(argv: list[str] | None = None) -> int:
     styles = list(STYLES)
     written: dict[str, object] = {}
     counts: Counter[str] = Counter()
+    earlier: dict[str, list[Path]] = {}  # pages of an earlier run, perhaps in another style
+    for old in out.iterdir():
+        earlier.setdefault(old.name.split(".")[0], []).append(old)
     for i, rec in enumerate(sorted(records, key=lambda r: r.code)):
         style = styles[i % len(styles)]
         suffix, data = STYLES[style](rec)
         path = out / file_name(rec, style, suffix, by_code=True)
-        for old in out.glob(rec.code + ".*"):  # a page rendered earlier in another style
+        for old in earlier.get(rec.code, ()):
             if old != path:
                 old.unlink()
         path.write_bytes(data)

@@ -48,6 +48,8 @@ _TECH_TERM = re.compile(r"^technical term\s*[:\-\u2013]\s*(.*)$", re.I)
 _SIMILAR_LINE = re.compile(
     r"^\s*([0-9A-Za-z]{3,7}(?:\.[0-9A-Za-z]{1,4})?(?:-[0-9A-Z]{2})?)(?![\w.])\s*[-\u2013\u2014:|]?\s*(.*)$")
 _TRAILING_CODE = re.compile(r"^(.*?)\s*[(\[]\s*([0-9A-Za-z]{3,7}(?:\.[0-9A-Za-z]{1,4})?)\s*[)\]]\s*$")
+# A line that is a code alone or "CODE - description": what a list of similar codes looks like.
+_CODE_LINE = re.compile(r"^" + codes.CODE_IN_TEXT.pattern + r"(?:\s*[-\u2013\u2014:|]\s*[^\n]{1,200})?$", re.M)
 _NOT_HEADINGS = frozenset({"pros", "cons", "note", "notes", "tip"})
 
 
@@ -85,9 +87,21 @@ def split_bullet(line: str) -> tuple[bool, str]:
     return False, line.strip()
 
 
-def is_chrome_line(text: str) -> bool:
+# Cheap test before the phrase search: most lines hold none of these.
+_CHROME_HINTS = ("\u00a9", "(c)", "copyright", "rights reserved", "cookie", "purposes only", "medical advice",
+                 "trademark", "subscribe", "sign up", "join our", "your email", "by continuing", "last updated",
+                 "last reviewed")
+
+
+def is_chrome_line(text: str, phrases: bool = True) -> bool:
+    """A line of site chrome: a whole-line label ("Back to top"), or with ``phrases`` a notice anywhere."""
     text = text.strip()
-    return bool(CHROME_LINE.match(text) or _CHROME_PHRASE.search(text))
+    if CHROME_LINE.match(text):
+        return True
+    if not phrases or len(text) > 400:  # a paragraph of content, not a notice
+        return False
+    lower = text.lower()
+    return any(hint in lower for hint in _CHROME_HINTS) and bool(_CHROME_PHRASE.search(text))
 
 
 def could_be_heading(text: str) -> bool:
@@ -102,7 +116,7 @@ def _split_labels(blocks: list[Block]) -> list[Block]:
     """'Technical Term: value', 'Duration: about an hour' lines -> heading + value, whatever the markup."""
     out: list[Block] = []
     for block in blocks:
-        found = split_label(block.text) if block.kind == TEXT else None
+        found = split_label(block.text) if block.kind == TEXT and ":" in block.text[:41] else None
         if found:
             _, label, value = found
             out.append(Block(HEADING, label))
@@ -132,7 +146,7 @@ def _group(blocks: list[Block]) -> tuple[list[Block], list[tuple[str, str, list[
                 target = groups[-1][2]
                 continue
             target = groups[-1][2] if groups else preamble  # an unknown heading ends the chrome
-        if is_chrome_line(block.text):
+        if is_chrome_line(block.text, phrases=block.kind == TEXT):  # notices are paragraphs, not list items
             continue
         target.append(block)
     return preamble, groups
@@ -218,19 +232,11 @@ def _check(title: str, sections: list[tuple[str, str]], warnings: list[str]) -> 
     if len(sections) < 3:
         warnings.append(f"only {len(sections)} section(s) found ({', '.join(k for k, _ in sections)})")
     for label, text in sections:
-        code_lines = [line for line in text.split("\n") if _is_code_line(line)]
-        if code_lines:
-            warnings.append(f"section {label!r} holds code-like lines ({code_lines[0][:60]!r}): "
+        m = next((m for m in _CODE_LINE.finditer(text) if any(ch.isdigit() for ch in m.group(1))), None)
+        if m:
+            warnings.append(f"section {label!r} holds code-like lines ({m.group(0)[:60]!r}): "
                             f"similar codes under an unrecognised heading?")
             break
-
-
-def _is_code_line(line: str) -> bool:
-    m = _SIMILAR_LINE.match(line)
-    if not m or not codes.looks_like_code(m.group(1)) or not any(ch.isdigit() for ch in m.group(1)):
-        return False
-    rest = m.group(2)
-    return not rest or (line[m.end(1):].lstrip()[:1] in ("-", "\u2013", "\u2014", ":", "|") and len(rest) < 200)
 
 
 def _section_text(content: list[Block]) -> str:
@@ -246,10 +252,10 @@ def _similar_codes(content: list[Block]) -> list[tuple[str, str]]:
         for piece in block.text.split("\n"):
             piece = piece.strip()
             m = _SIMILAR_LINE.match(piece)
-            if m and codes.looks_like_code(m.group(1)) and any(ch.isdigit() for ch in m.group(1)):
+            if m and codes.looks_like_code(m.group(1)):
                 if pending:
                     pairs.append((pending, ""))
-                code = codes.normalize_code(m.group(1)).code
+                code = codes.normalize_code(m.group(1)).code  # looks_like_code accepted it: cheap now
                 label = m.group(2).strip()
                 if label:
                     pairs.append((code, label))
@@ -257,8 +263,8 @@ def _similar_codes(content: list[Block]) -> list[tuple[str, str]]:
                 else:
                     pending = code
                 continue
-            m = _TRAILING_CODE.match(piece)
-            if m and codes.looks_like_code(m.group(2)) and any(ch.isdigit() for ch in m.group(2)):
+            m = _TRAILING_CODE.match(piece) if piece.endswith((")", "]")) else None
+            if m and codes.looks_like_code(m.group(2)):
                 if pending:
                     pairs.append((pending, ""))
                     pending = ""
@@ -291,19 +297,21 @@ def _find_code(preamble: list[Block], hints: PageHints, code_texts: list[str], c
     url_code = codes.code_from_path(hints.url.split("?")[0].split("#")[0].rstrip("/")) if hints.url else None
     if url_code:
         candidates.append(url_code.code + (f"-{url_code.modifier}" if url_code.modifier else ""))
-    path_code = codes.code_from_path(hints.path or hints.filename)
+    path_code = None
     if candidates:
         code, modifier = codes.normalize_code(candidates[0])
-        if path_code and path_code.whole and path_code.code != code:
+        named = codes.normalize_code(hints.filename).code
+        if codes.is_code_shaped(named) and named != code:
             warnings.append(f"page says code {code} but the file is named {hints.filename}; using {code}")
-    elif path_code:
+    elif path_code := codes.code_from_path(hints.path or hints.filename):
         code, modifier = path_code.code, path_code.modifier
         if not path_code.whole:
             warnings.append(f"code {code} taken from the file name or folder only; the page does not state it")
     else:
+        key = re.sub(r"[^0-9A-Za-z_-]+", "-", hints.filename).strip("-").upper() or "PAGE"
         warnings.append("no procedure code in the page, its <title>, its URL or its file name; "
-                        f"indexed as {hints.filename!r} with code system unknown")
-        return hints.filename, "", codes.UNKNOWN
+                        f"indexed as {key} with code system unknown")
+        return key, "", codes.UNKNOWN
 
     words = [*hints.system_hints, *code_headings, *(b.text for b in preamble), hints.title_tag]
     if url_code and url_code.system:

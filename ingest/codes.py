@@ -45,18 +45,23 @@ class Code(NamedTuple):
 
 def normalize_code(raw: str) -> Code:
     """Canonical form: upper case, no spaces or dots (E11.9 = E119), modifier split off (62273-50)."""
-    text = re.sub(r"\s+", "", raw).upper().replace(".", "")
+    text = _SPACES.sub("", raw).upper().replace(".", "")
     modifier = ""
-    m = re.match(r"^([0-9A-Z]{5})-([0-9A-Z]{2})$", text)
-    if m:
-        text, modifier = m.group(1), m.group(2)
+    if "-" in text:
+        m = _WITH_MODIFIER.match(text)
+        if m:
+            text, modifier = m.group(1), m.group(2)
     return Code(text, modifier)
+
+
+_SPACES = re.compile(r"\s+")
+_WITH_MODIFIER = re.compile(r"^([0-9A-Z]{5})-([0-9A-Z]{2})$")
 
 
 def looks_like_code(token: str) -> bool:
     """True for a token shaped like any supported code (used to keep codes away from stemming and fuzzing)."""
     code = normalize_code(token).code
-    if not any(ch.isdigit() for ch in code):
+    if len(code) < 3 or len(code) > 7 or not any(ch.isdigit() for ch in code):
         return False
     return bool(_CPT_RE.match(code) or _HCPCS_RE.match(code) or _PCS_RE.match(code) or _CM_RE.match(code))
 

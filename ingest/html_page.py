@@ -43,6 +43,13 @@ _CHROME_NAMES = frozenset({"header", "site-header", "global-header", "top-header
                            "site-branding", "primary-menu"})
 _CHROME_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search", "dialog",
                            "alertdialog", "menu", "menubar", "toolbar"})
+_HEADING_CANDIDATES = frozenset({"p", "div", "span", "th", "td", "legend", "caption", "summary", "label", "b",
+                                 "strong", "font", "section"})
+_PLAIN_INLINE = frozenset({"a", "em", "i", "u", "small", "abbr", "sup", "sub", "code", "cite", "q", "time", "mark",
+                           "var", "kbd", "samp", "dfn", "s", "ins", "del", "bdi", "bdo", "wbr"})
+_ARIA_TAGS = frozenset({"section", "article", "div", "dl", "ul", "ol", "table"})
+_LINK_LIST_TAGS = frozenset({"ul", "ol", "table", "td", "div"})
+_CLASS_PARTS = re.compile(r"[-_]+")
 _HEADING_CLASS = re.compile(r"(head|hdr|title|label|caption|heading)", re.I)
 _BOLD_STYLE = re.compile(r"font-weight\s*:\s*(bold|[6-9]00)|font-size\s*:\s*(1\.[2-9]|[2-9])\d*\s*(em|rem)", re.I)
 _INLINE = frozenset({"b", "strong", "em", "i", "u", "span", "font", "a", "small", "big", "label", "abbr", "br"})
@@ -93,9 +100,10 @@ class _Sink:
 
 def _chrome_class(el: etree._Element) -> bool:
     for name in _classes(el):
-        if name.lower() in _CHROME_WORDS or name.lower() in _CHROME_NAMES:
+        name = name.lower()
+        if name in _CHROME_WORDS or name in _CHROME_NAMES:
             return True
-        if any(part in _CHROME_WORDS for part in re.split(r"[-_]+", name.lower())):
+        if ("-" in name or "_" in name) and any(part in _CHROME_WORDS for part in _CLASS_PARTS.split(name)):
             return True
     return False
 
@@ -113,19 +121,20 @@ def _holds_content(el: etree._Element) -> bool:
 def _is_chrome(el: etree._Element, tag: str, sink: _Sink) -> bool:
     if tag in _SKIP_TAGS:
         return True
+    if tag in _INLINE:  # chrome comes in containers; a link or a span is judged with its container
+        return False
     if tag == "header" and el.find(".//h1") is None \
             and not any(a.tag in ("main", "article") for a in el.iterancestors()):
         return True  # a site header; an article's own header holds its title and code
+    if el.get("class") or el.get("id"):
+        if _chrome_class(el) and not _holds_content(el):
+            return True
     role = el.get("role")
     if role and role.lower() in _CHROME_ROLES:
         return True
-    if (el.get("aria-hidden") or "").lower() == "true" or el.get("hidden") is not None:
+    if el.get("aria-hidden") == "true" or el.get("hidden") is not None:
         return True
-    if _chrome_class(el) and not _holds_content(el):
-        return True
-    if tag in ("ul", "ol", "table", "td", "div") and sink.last_key != SIMILAR_HEADING:
-        return _link_list(el)
-    return False
+    return tag in _LINK_LIST_TAGS and sink.last_key != SIMILAR_HEADING and _link_list(el)
 
 
 def _link_list(el: etree._Element) -> bool:
@@ -142,11 +151,10 @@ def _heading_level(el: etree._Element, tag: str) -> int | None:
     """Level (1 main, 0 section) if the element acts as a heading in this markup, else None."""
     if tag in _HEADING_TAGS:
         return _HEADING_TAGS[tag]
-    role = el.get("role")
-    if role == "heading":
-        return 1 if el.get("aria-level") == "1" else 0
-    if tag not in ("p", "div", "span", "th", "td", "legend", "caption", "summary", "label", "b", "strong", "font"):
+    if tag not in _HEADING_CANDIDATES:
         return None
+    if el.get("role") == "heading":
+        return 1 if el.get("aria-level") == "1" else 0
     children = [c for c in el if isinstance(c.tag, str) and c.tag != "br"]
     if any(c.tag not in _INLINE for c in children):
         return None
@@ -190,8 +198,17 @@ def _opens_block(el: etree._Element) -> bool:
 
 
 def _walk(el: etree._Element, sink: _Sink) -> None:
-    tag = el.tag.lower() if isinstance(el.tag, str) else ""
-    if not tag:  # comment or processing instruction
+    tag = el.tag
+    if not isinstance(tag, str):  # comment or processing instruction
+        return
+    tag = tag.lower()
+    if tag in _PLAIN_INLINE:  # links and emphasis: their text joins the line, nothing to judge
+        if el.text:
+            sink.buf.append(el.text)
+        for child in el:
+            _walk(child, sink)
+            if child.tail:
+                sink.buf.append(child.tail)
         return
     if _is_chrome(el, tag, sink):
         # Chrome whose whole text is a section heading is a heading that was styled oddly; a chrome
@@ -211,15 +228,17 @@ def _walk(el: etree._Element, sink: _Sink) -> None:
     block = tag in _BLOCK_TAGS
     if block:
         sink.flush()
-    label = el.get("aria-label") if tag in ("section", "article", "div", "dl", "ul", "ol", "table") else None
+    label = el.get("aria-label") if tag in _ARIA_TAGS else None
     if label and heading_key(label) and not _starts_with_heading(el):
         sink.heading(label, 0)  # <section aria-label="Risks"> without a visible heading
     if tag == "li":
         sink.item_depth += 1
-    sink.add_text(el.text)
+    if el.text:
+        sink.buf.append(el.text)
     for child in el:
         _walk(child, sink)
-        sink.add_text(child.tail)
+        if child.tail:
+            sink.buf.append(child.tail)
     if block:
         sink.flush()
     if tag == "li":
@@ -266,12 +285,15 @@ def _json_nodes(data: object, depth: int = 0) -> Iterator[dict]:
             yield from _json_nodes(value, depth + 1)
 
 
-def _head_hints(root: etree._Element, hints: PageHints) -> None:
+def _head_hints(root: etree._Element, hints: PageHints, text: str) -> None:
     """<title>, <meta> codes, the canonical URL, microdata and JSON-LD codes."""
-    title = root.find(".//title")
+    head = root.find("head")
+    if head is None:
+        head = root
+    title = head.find(".//title")
     if title is not None:
         hints.title_tag = " ".join((title.text_content() or "").split())
-    for meta in root.iter("meta"):
+    for meta in head.iter("meta"):
         name = meta.get("name") or meta.get("property") or meta.get("itemprop") or ""
         content = (meta.get("content") or "").strip()
         if not content:
@@ -283,16 +305,18 @@ def _head_hints(root: etree._Element, hints: PageHints) -> None:
             hints.system_hints.append(name)
         elif name == "codingSystem":
             hints.system_hints.append(content)
-    for link in root.iter("link"):
+    for link in head.iter("link"):
         if "canonical" in (link.get("rel") or "").lower().split() and link.get("href"):
             hints.url = link.get("href")
-    for el in root.iterfind(".//*[@itemprop]"):
-        prop = el.get("itemprop")
-        if prop == "codeValue":
-            hints.code_elements.append(el.get("content") or _text(el))
-        elif prop == "codingSystem":
-            hints.system_hints.append(el.get("content") or _text(el))
-    _json_ld_codes(root, hints)
+    if "codeValue" in text:  # microdata or JSON-LD; most pages have neither, so skip the searches
+        for el in root.iterfind(".//*[@itemprop]"):
+            prop = el.get("itemprop")
+            if prop == "codeValue":
+                hints.code_elements.append(el.get("content") or _text(el))
+            elif prop == "codingSystem":
+                hints.system_hints.append(el.get("content") or _text(el))
+    if "ld+json" in text:
+        _json_ld_codes(root, hints)
 
 
 def html_blocks(text: str, filename: str) -> tuple[list[Block], PageHints]:
@@ -302,7 +326,7 @@ def html_blocks(text: str, filename: str) -> tuple[list[Block], PageHints]:
     except (etree.ParserError, ValueError) as exc:
         raise ValueError(f"not parseable as HTML ({exc})") from None
     hints = PageHints(filename=filename)
-    _head_hints(root, hints)
+    _head_hints(root, hints, text)
     for el in root.iter("code", "span", "div", "p", "strong", "b", "td"):
         if any("code" == c.lower() or c.lower().startswith("code-") or c.lower().endswith("-code")
                for c in _classes(el)) or el.tag == "code":

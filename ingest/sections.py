@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # Canonical sections in the seed page's order. The key is the index field name.
 SECTIONS: tuple[tuple[str, str], ...] = (
@@ -76,22 +77,30 @@ ALIAS_TO_KEY: dict[str, str] = {alias: key for key, aliases in _ALIASES.items() 
 _ALL_KEYS = frozenset(ALIAS_TO_KEY.values())
 
 
+@lru_cache(maxsize=8192)
 def heading_key(text: str) -> str | None:
-    """Canonical key of a heading's text ("Risks & Complications:" -> "risks"), or None if unknown."""
+    """Canonical key of a heading's text ("Risks & Complications:" -> "risks"), or None if unknown.
+
+    Cached: a corpus repeats the same few dozen headings on every page.
+    """
+    if len(text) > 100:
+        return None
     norm = normalize_heading(text)
     return ALIAS_TO_KEY.get(norm)
 
 
 def normalize_heading(text: str) -> str:
     """Lower case, single spaces, trailing colon and punctuation dropped, curly apostrophes straightened."""
-    text = text.replace("\u2019", "'").replace("\u00a0", " ")
-    text = re.sub(r"\s+", " ", text).strip().lower()
-    text = _DECORATION.sub("", text)
+    text = text.replace("\u2019", "'")
+    text = " ".join(text.split()).lower()
+    if text[:1] in _DECORATION_START:
+        text = _DECORATION.sub("", text)
     return text.rstrip(":.-\u2013\u2014*_# ").strip()
 
 
 # Numbering and Markdown marks around a heading: "2. Summary", "IV) Risks", "## Summary", "**Summary:**".
 _DECORATION = re.compile(r"^(?:#{1,6}\s*|[*_]{1,3}|(?:\d{1,2}|[ivx]{1,4})[.)]\s+)+")
+_DECORATION_START = frozenset("#*_0123456789ivx")
 
 
 def custom_section_key(text: str) -> str:
