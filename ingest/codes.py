@@ -132,7 +132,7 @@ class PathCode(NamedTuple):
     code: str
     modifier: str
     system: str  # named by the slug ("cpt-62273-...") or folder ("hcpcs/..."), else ""
-    whole: bool  # the whole file name is the code (62273.txt): the naming convention, not a guess
+    whole: bool  # the whole file or folder name is the code (62273.txt, 62273/index.html), not a slug
 
 
 def code_from_path(path: str) -> PathCode | None:
@@ -163,7 +163,8 @@ def code_from_path(path: str) -> PathCode | None:
             if system and not system_matches_shape(system, code):
                 continue
             modifier = modifier_next.group(2).upper() if modifier_next and modifier_next.group(1) == token else ""
-            return PathCode(code, modifier, system or _system_in_parts(parts[:-1]), False)
+            # A folder named just the code (cpt/62273/index.html) names it as plainly as 62273.txt does.
+            return PathCode(code, modifier, system or _system_in_parts(parts[:-1]), depth > 0 and token == part)
     return None
 
 
