@@ -328,7 +328,7 @@ def _find_code(preamble: list[Block], hints: PageHints, code_texts: list[str], c
 def _find_title(preamble: list[Block], hints: PageHints, code: str) -> str:
     def usable(text: str) -> bool:
         return bool(text) and not is_chrome_line(text) and not codes.system_from_words(text) \
-            and not _TECH_TERM.match(text)
+            and not _TECH_TERM.match(text) and heading_key(text) is None
 
     for level in (1, 0):
         for block in preamble:
