@@ -49,7 +49,8 @@ _SIMILAR_LINE = re.compile(
     r"^\s*([0-9A-Za-z]{3,7}(?:\.[0-9A-Za-z]{1,4})?(?:-[0-9A-Z]{2})?)(?![\w.])\s*[-\u2013\u2014:|]?\s*(.*)$")
 _TRAILING_CODE = re.compile(r"^(.*?)\s*[(\[]\s*([0-9A-Za-z]{3,7}(?:\.[0-9A-Za-z]{1,4})?)\s*[)\]]\s*$")
 # A line that is a code alone or "CODE - description": what a list of similar codes looks like.
-_CODE_LINE = re.compile(r"^" + codes.CODE_IN_TEXT.pattern + r"(?:\s*[-\u2013\u2014:|]\s*[^\n]{1,200})?$", re.M)
+_CODE_LINE_START = re.compile(r"^(?:\d|[A-Z][^\W_]{0,2}\d)", re.M)
+_CODE_LINE = re.compile(codes.CODE_IN_TEXT.pattern + r"(?:\s*[-\u2013\u2014:|]\s*.{1,200})?$")
 _NOT_HEADINGS = frozenset({"pros", "cons", "note", "notes", "tip"})
 
 
@@ -88,9 +89,9 @@ def split_bullet(line: str) -> tuple[bool, str]:
 
 
 # Cheap test before the phrase search: most lines hold none of these.
-_CHROME_HINTS = ("\u00a9", "(c)", "copyright", "rights reserved", "cookie", "purposes only", "medical advice",
-                 "trademark", "subscribe", "sign up", "join our", "your email", "by continuing", "last updated",
-                 "last reviewed")
+_CHROME_HINTS = ("\u00a9", "(c)", "(C)", "opyright", "ights reserved", "ookie", "urposes only", "edical advice",
+                 "rademark", "ubscribe", "ign up", "oin our", "our email", "y continuing", "ast updated",
+                 "ast reviewed", "COPYRIGHT", "COOKIE")
 
 
 def is_chrome_line(text: str, phrases: bool = True) -> bool:
@@ -100,8 +101,7 @@ def is_chrome_line(text: str, phrases: bool = True) -> bool:
         return True
     if not phrases or len(text) > 400:  # a paragraph of content, not a notice
         return False
-    lower = text.lower()
-    return any(hint in lower for hint in _CHROME_HINTS) and bool(_CHROME_PHRASE.search(text))
+    return any(hint in text for hint in _CHROME_HINTS) and bool(_CHROME_PHRASE.search(text))
 
 
 def could_be_heading(text: str) -> bool:
@@ -112,26 +112,21 @@ def could_be_heading(text: str) -> bool:
     return len(norm.split()) <= 8 and not norm.endswith((".", "?", "!")) and len(norm) <= 80
 
 
-def _split_labels(blocks: list[Block]) -> list[Block]:
-    """'Technical Term: value', 'Duration: about an hour' lines -> heading + value, whatever the markup."""
-    out: list[Block] = []
-    for block in blocks:
-        found = split_label(block.text) if block.kind == TEXT and ":" in block.text[:41] else None
-        if found:
-            _, label, value = found
-            out.append(Block(HEADING, label))
-            out.append(Block(TEXT, value))
-        else:
-            out.append(block)
-    return out
-
-
 def _group(blocks: list[Block]) -> tuple[list[Block], list[tuple[str, str, list[Block]]]]:
     """(preamble, [(key, heading text, blocks)]): blocks under their headings, chrome dropped."""
     preamble: list[Block] = []
     groups: list[tuple[str, str, list[Block]]] = []
     target = preamble  # where the next blocks go; a throw-away list under a chrome heading
     for block in blocks:
+        if block.kind == TEXT and ":" in block.text[:41]:
+            found = split_label(block.text)
+            if found:  # "Technical Term: ...", "Duration: about an hour": a heading and its value
+                block = Block(HEADING, found[1])
+                value = Block(TEXT, found[2])
+            else:
+                value = None
+        else:
+            value = None
         if block.kind == HEADING:
             key = heading_key(block.text)
             if key is None and block.level != 1 and is_chrome_heading(block.text):
@@ -144,18 +139,22 @@ def _group(blocks: list[Block]) -> tuple[list[Block], list[tuple[str, str, list[
                     preamble.append(Block(TEXT, block.text))  # "CPT4 code" under the title, as in the seed
                 groups.append((key, block.text.strip().rstrip(":").strip(), []))
                 target = groups[-1][2]
+                if value is not None:
+                    target.append(value)
                 continue
             target = groups[-1][2] if groups else preamble  # an unknown heading ends the chrome
         if is_chrome_line(block.text, phrases=block.kind == TEXT):  # notices are paragraphs, not list items
             continue
         target.append(block)
+        if value is not None:
+            target.append(value)
     return preamble, groups
 
 
 def assemble(blocks: list[Block], hints: PageHints) -> Assembled:
     """Group blocks under their headings and pull out code, system, title, name and technical term."""
     warnings: list[str] = []
-    preamble, groups = _group(_split_labels(blocks))
+    preamble, groups = _group(blocks)
 
     body_keys = [key for key, _, _ in groups if key not in FIELD_HEADINGS]
     if not body_keys:
@@ -232,11 +231,22 @@ def _check(title: str, sections: list[tuple[str, str]], warnings: list[str]) -> 
     if len(sections) < 3:
         warnings.append(f"only {len(sections)} section(s) found ({', '.join(k for k, _ in sections)})")
     for label, text in sections:
-        m = next((m for m in _CODE_LINE.finditer(text) if any(ch.isdigit() for ch in m.group(1))), None)
-        if m:
-            warnings.append(f"section {label!r} holds code-like lines ({m.group(0)[:60]!r}): "
+        if not _CODE_LINE_START.search(text):  # most sections: no line starts like a code
+            continue
+        line = next((line for line in text.split("\n") if _is_code_line(line)), None)
+        if line:
+            warnings.append(f"section {label!r} holds code-like lines ({line[:60]!r}): "
                             f"similar codes under an unrecognised heading?")
             break
+
+
+def _is_code_line(line: str) -> bool:
+    """A code alone or 'CODE - description': codes start with a digit, or a capital with a digit soon after."""
+    first = line[:1]
+    if not (first.isdigit() or (first.isupper() and any(ch.isdigit() for ch in line[1:4]))):
+        return False
+    m = _CODE_LINE.match(line)
+    return bool(m) and any(ch.isdigit() for ch in m.group(1))
 
 
 def _section_text(content: list[Block]) -> str:

@@ -294,6 +294,8 @@ def _head_hints(root: etree._Element, hints: PageHints, text: str) -> None:
     if title is not None:
         hints.title_tag = " ".join((title.text_content() or "").split())
     for meta in head.iter("meta"):
+        if meta.get("content") is None:
+            continue
         name = meta.get("name") or meta.get("property") or meta.get("itemprop") or ""
         content = (meta.get("content") or "").strip()
         if not content:
@@ -305,9 +307,10 @@ def _head_hints(root: etree._Element, hints: PageHints, text: str) -> None:
             hints.system_hints.append(name)
         elif name == "codingSystem":
             hints.system_hints.append(content)
-    for link in head.iter("link"):
-        if "canonical" in (link.get("rel") or "").lower().split() and link.get("href"):
-            hints.url = link.get("href")
+    if "canonical" in text:
+        for link in head.iter("link"):
+            if "canonical" in (link.get("rel") or "").lower().split() and link.get("href"):
+                hints.url = link.get("href")
     if "codeValue" in text:  # microdata or JSON-LD; most pages have neither, so skip the searches
         for el in root.iterfind(".//*[@itemprop]"):
             prop = el.get("itemprop")

@@ -122,6 +122,8 @@ _CHROME_HEADING = re.compile(
 
 def is_chrome_heading(text: str) -> bool:
     """A heading that opens site chrome (sidebars, newsletters, disclaimers), not page content."""
+    if len(text) > 60:  # chrome headings are short labels; a procedure's title is not one
+        return False
     norm = normalize_heading(text)
     return heading_key(text) is None and bool(_CHROME_HEADING.search(norm))
 
