@@ -139,6 +139,8 @@ def _is_chrome(el: etree._Element, tag: str, sink: _Sink) -> bool:
 
 def _link_list(el: etree._Element) -> bool:
     """Navigation written as plain lists: at least four links making up nearly all of the text."""
+    if (el.tag in ("ul", "ol") and len(el) < 4) or el.find(".//a") is None:
+        return False
     links = el.findall(".//a")
     if len(links) < 4:
         return False
