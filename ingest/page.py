@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 import re
 from dataclasses import dataclass, replace
@@ -28,20 +29,60 @@ class ParsedPage:
     warnings: tuple[str, ...] = ()
 
 
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.I)
+# What browsers do with these labels: ISO-8859-1 and ASCII pages are read as windows-1252.
+_CHARSET_AS = {"iso-8859-1": "windows-1252", "latin-1": "windows-1252", "latin1": "windows-1252",
+               "us-ascii": "windows-1252", "ascii": "windows-1252", "iso8859-1": "windows-1252"}
+
+
+def declared_charset(data: bytes) -> str | None:
+    """The charset a page's <meta> declares, if Python knows it (first 4 KB, as browsers look)."""
+    m = _META_CHARSET.search(data[:4096])
+    if not m:
+        return None
+    name = m.group(1).decode("ascii", "replace").lower()
+    name = _CHARSET_AS.get(name, name)
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None
+
+
 def decode(data: bytes) -> str:
-    """UTF-8 (BOM or not) first, as nearly every page is; otherwise let UnicodeDammit guess, cp1252 last."""
+    """UTF-8 (BOM or not) first, as nearly every page is; then the <meta> charset; then UnicodeDammit, cp1252 last."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    declared = declared_charset(data)
+    if declared and declared not in ("utf-8", "utf-16", "utf-16-le", "utf-16-be"):
+        try:
+            return data.decode(declared)
+        except UnicodeDecodeError:
+            pass
     from bs4 import UnicodeDammit  # imported here: most pages are UTF-8 and never need it
 
     dammit = UnicodeDammit(data, ["windows-1252", "latin-1"], is_html=data.lstrip()[:1] == b"<")
     if dammit.unicode_markup is not None:
         return dammit.unicode_markup
     return data.decode("windows-1252", errors="replace")
+
+
+def utf16_encoding(data: bytes) -> str | None:
+    """'utf-16' with a BOM; 'utf-16-le'/'-be' when every other byte of mostly-ASCII text is NUL; else None."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    head = data[:4096]
+    if len(head) < 8 or len(head) % 2:
+        return None
+    even, odd = head[0::2], head[1::2]
+    if odd.count(0) > 0.9 * len(odd) and even.count(0) < 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) > 0.9 * len(even) and odd.count(0) < 0.1 * len(odd):
+        return "utf-16-be"
+    return None
 
 
 def looks_binary(data: bytes) -> bool:
@@ -66,9 +107,10 @@ def parse_bytes(data: bytes, path: str) -> ParsedPage:
     """Parse a page's bytes; every failure becomes a PageError naming ``path``."""
     if not data.strip():
         raise PageError(path, "empty file")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with BOM: NUL bytes are expected
+    utf16 = utf16_encoding(data)
+    if utf16:  # NUL bytes are expected in UTF-16
         try:
-            data = data.decode("utf-16").encode("utf-8")
+            data = data.decode(utf16).lstrip("\ufeff").encode("utf-8")
         except UnicodeDecodeError:
             raise PageError(path, "invalid UTF-16 text") from None
     if looks_binary(data):
@@ -77,6 +119,7 @@ def parse_bytes(data: bytes, path: str) -> ParsedPage:
     stem = Path(path).stem
     try:
         blocks, hints = (html_blocks if is_html(path, text) else text_blocks)(text, stem)
+        hints.path = path
         assembled = assemble(blocks, hints)
     except ValueError as exc:
         raise PageError(path, str(exc)) from None

@@ -28,14 +28,34 @@ def _line_heading(line: str, prev_blank: bool) -> tuple[str, str] | None:
     return None
 
 
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MD_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1|(?<![\w*])\*(?!\s)([^*]+?)\*(?!\w)")
+
+
+def _unmark(line: str) -> str:
+    """A Markdown line as plain text: links keep their words, emphasis marks go."""
+    if "[" in line:
+        line = _MD_LINK.sub(r"\1", line)
+    if "*" in line or "__" in line:
+        line = _MD_EMPHASIS.sub(lambda m: m.group(2) or m.group(3) or "", line)
+    return line
+
+
 def text_blocks(text: str, filename: str) -> tuple[list[Block], PageHints]:
-    """Split a dump into blocks; the assembler takes its first non-chrome line as the page heading."""
+    """Split a dump (plain or Markdown) into blocks; the assembler finds the page heading among the first lines."""
     blocks: list[Block] = []
     prev_blank = True
     for raw in text.splitlines():
         if not raw.strip():
             prev_blank = True
             continue
+        md = _MD_HEADING.match(raw)
+        if md:  # "# Title" is the page heading, "## Summary" a section heading
+            prev_blank = False
+            blocks.append(Block(HEADING, _unmark(md.group(2)), 1 if len(md.group(1)) == 1 else 0))
+            continue
+        raw = _unmark(raw)
         found = _line_heading(raw, prev_blank)
         prev_blank = False
         if found:

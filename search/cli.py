@@ -169,8 +169,6 @@ def cli(color: str) -> None:
 @quiet_option
 def ingest(corpus: tuple[str, ...], out: str | None, strict: bool, quiet: bool) -> None:
     """Parse CORPUS (directories or files) into records and report every problem."""
-    import contextlib
-
     from procsearch.ingest import ingest_corpus
 
     progress, finish = _progress(quiet, "parsing")
@@ -178,9 +176,11 @@ def ingest(corpus: tuple[str, ...], out: str | None, strict: bool, quiet: bool) 
         records, report = ingest_corpus(list(corpus), progress=progress)
     finally:
         finish()
-    if out:
-        stream = sys.stdout if out == "-" else open(out, "w", encoding="utf-8")
-        with stream if out != "-" else contextlib.nullcontext(stream):
+    if out == "-":
+        for record in records:
+            click.echo(record.to_json())
+    elif out:
+        with open(out, "w", encoding="utf-8") as stream:
             for record in records:
                 stream.write(record.to_json() + "\n")
     if not quiet:

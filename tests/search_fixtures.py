@@ -62,7 +62,7 @@ def build(corpus: Path, index_dir: Path) -> str:
 
 @pytest.fixture(scope="session")
 def bundled_index(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The bundled corpus (66 pages) indexed once into a temp dir."""
+    """The bundled corpus (72 pages) indexed once into a temp dir."""
     if "index" not in _CACHE:
         target = tmp_path_factory.mktemp("bundled-index") / "ix"
         build_index([str(CORPUS)], str(target), workers=1)

@@ -254,12 +254,12 @@ def test_similar_unknown_code(bundled_index: str) -> None:
 def test_index_stats(bundled_index: str) -> None:
     result = invoke(["index", "stats", "--index", bundled_index])
     assert result.exit_code == 0
-    assert re.search(r"^documents:\s+66$", result.stdout, flags=re.M)
-    assert re.search(r"^  CPT\s+55$", result.stdout, flags=re.M)
-    assert re.search(r"^  HCPCS\s+6$", result.stdout, flags=re.M)
-    assert re.search(r"^  ICD-10-PCS\s+5$", result.stdout, flags=re.M)
+    assert re.search(r"^documents:\s+72$", result.stdout, flags=re.M)
+    assert re.search(r"^  CPT\s+59$", result.stdout, flags=re.M)
+    assert re.search(r"^  HCPCS\s+7$", result.stdout, flags=re.M)
+    assert re.search(r"^  ICD-10-PCS\s+6$", result.stdout, flags=re.M)
     data = json.loads(invoke(["index", "stats", "--index", bundled_index, "--format", "json"]).stdout)
-    assert data["documents"] == 66 and data["systems"]["HCPCS"] == 6
+    assert data["documents"] == 72 and data["systems"]["HCPCS"] == 7
 
 
 # -- errors ------------------------------------------------------------------------------------------

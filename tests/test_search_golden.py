@@ -109,7 +109,7 @@ GOLDEN = [
     # prefixes and ranges list pages in code order
     row("622*", "62270 62273", "exact"),
     row("0FT4", "0FT44ZZ", "exact", id="0FT4 (PCS table prefix)"),
-    row("0*", "009U3ZX 0DB68ZX 0DTJ4ZZ 0FT44ZZ 0SRC0J9", "exact", id="0* (all PCS pages)"),
+    row("0*", "009U3ZX 0BH17EZ 0DB68ZX 0DTJ4ZZ 0FT44ZZ 0SRC0J9", "exact", id="0* (all PCS pages)"),
     row("62270-62273", "62270 62273", "exact"),
     row("62273-62270", "62270 62273", "exact", id="62273-62270 (reversed range)"),
     row("47000-47999", "47562 47600", "exact"),
