@@ -5,7 +5,7 @@ Writers are imported on first use, so opening an index to search stays quick.
 
 from importlib import import_module
 
-from .boosts import default_fields, expansion_fields, field_boosts
+from .boosts import RankingConfig, default_fields, expansion_fields, field_boosts, load_ranking
 from .errors import IndexBusyError, IndexCorruptError, IndexMissingError, IndexVersionError
 from .location import default_index_dir
 from .reader import open_live
@@ -17,8 +17,8 @@ _LAZY = {
 }
 
 __all__ = [
-    "IndexBusyError", "IndexCorruptError", "IndexMissingError", "IndexVersionError", "SCHEMA_VERSION",
-    "default_fields", "default_index_dir", "expansion_fields", "field_boosts", "open_live", *_LAZY,
+    "IndexBusyError", "IndexCorruptError", "IndexMissingError", "IndexVersionError", "RankingConfig", "SCHEMA_VERSION",
+    "default_fields", "default_index_dir", "expansion_fields", "field_boosts", "load_ranking", "open_live", *_LAZY,
 ]
 
 

@@ -191,6 +191,9 @@ def _print_text(results: Results, explain: bool) -> None:
             click.echo(f"    {snippet.section}: {snippet.render(bold)}", color=color)
         if explain:
             click.echo(f"    score {hit.score}: " + ", ".join(f"{k} {v}" for k, v in hit.explanation), color=color)
+            if hit.contributions:
+                click.echo("      by word: " + ", ".join(f"{w} in {f} {v}" for w, f, v in hit.contributions[:12]),
+                           color=color)
 
 
 def _emit(results: Results, fmt: str, explain: bool) -> None:

@@ -12,11 +12,10 @@ import threading
 from dataclasses import dataclass
 from types import TracebackType
 
-from whoosh import query as wq
 from whoosh import scoring
 from whoosh import searching as whoosh_searching
 
-from procsearch.index import default_fields, expansion_fields, field_boosts
+from procsearch.index.boosts import RankingConfig, load_ranking
 from procsearch.index.reader import open_reader
 from procsearch.index import store
 from procsearch.index.errors import IndexMissingError
@@ -27,16 +26,14 @@ from procsearch.index.analysis import fold
 from procsearch.ingest.codes import normalize_code
 from procsearch.ingest.record import ProcedureRecord
 
-from .compiler import Compiler, Expansion, Settings
-from .engine import COORD_BASE, Engine
+from .compiler import Compiler, Expansion
+from .engine import Contribution, Engine
 from .parse import CodePrefix, CodeRange, parse_query
 from .snippets import Snippet, make_snippets
 from .spelling import Speller
 from .thesaurus import Thesaurus, load_thesaurus
 
 log = logging.getLogger(__name__)
-RERANK_DEPTH = 50  # hits re-scored for coverage; also keeps Whoosh's limit (and so scores) stable
-COMMON_FRACTION = 0.04  # a term on more than this share of pages only re-scores candidates
 
 
 @dataclass(frozen=True)
@@ -50,7 +47,9 @@ class Hit:
     snippets: tuple[Snippet, ...]
     matched_sections: tuple[str, ...]
     source: str
+    # With explain=True: per field, and per (word, field), the shares of ``score`` (they add up to it).
     explanation: tuple[tuple[str, float], ...] = ()
+    contributions: tuple[tuple[str, str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -75,9 +74,12 @@ class Results:
 class Searcher:
     """An open index plus thesaurus and speller; use as a context manager or call close()."""
 
-    def __init__(self, index_dir: str, thesaurus_files: list[str] | None = None, expand: bool = True) -> None:
+    def __init__(self, index_dir: str, thesaurus_files: list[str] | None = None, expand: bool = True,
+                 ranking: RankingConfig | str | None = None) -> None:
         self.index_dir = index_dir
         self.expand = expand
+        # The ranking configuration: given, read from the named file, or index/boosts.toml.
+        self.ranking = ranking if isinstance(ranking, RankingConfig) else load_ranking(ranking)
         self._thesaurus_files = thesaurus_files
         self._lock = threading.RLock()
         self._searcher = None
@@ -85,11 +87,12 @@ class Searcher:
 
     @classmethod
     def open(cls, index_dir: str | None = None, thesaurus_files: list[str] | None = None,
-             expand: bool = True) -> "Searcher":
-        """Open an index; with no directory, the bundled corpus's index (built on first use)."""
+             expand: bool = True, ranking: RankingConfig | str | None = None) -> "Searcher":
+        """Open an index; with no directory, the bundled corpus's index (built on first use).
+        ``ranking``: a RankingConfig or a boosts file overriding index/boosts.toml."""
         if index_dir is None:
             index_dir = ensure_bundled_index()
-        return cls(index_dir, thesaurus_files, expand)
+        return cls(index_dir, thesaurus_files, expand, ranking)
 
     def __enter__(self) -> "Searcher":
         return self
@@ -116,10 +119,8 @@ class Searcher:
         for word in self._thesaurus.vocabulary():
             vocab.setdefault(word, 0)  # known, but not on any page
         self._speller = Speller(vocab)
-        self._settings = Settings(field_boosts(), default_fields(), expansion_fields())
-        self._boosts = self._settings.boosts
-        n = self._searcher.doc_count_all()
-        self._engine = Engine(self._searcher, self._boosts, max(50, int(n * COMMON_FRACTION)))
+        self._boosts = dict(self.ranking.fields)
+        self._engine = Engine(self._searcher, self.ranking)
         if old is not None:
             old.close()
 
@@ -144,27 +145,22 @@ class Searcher:
             self._refresh()
             s = self._searcher
             fields = tuple(f for f in section_fields if f in TEXT_FIELDS) or None
-            compiler = Compiler(self._settings, s.reader(), self._thesaurus if expand else None,
+            compiler = Compiler(self.ranking, s.reader(), self._thesaurus if expand else None,
                                 self._speller, fields)
             compiled = compiler.compile(parsed)
-            explained: dict[int, dict[str, float]] = {}
+            explained: dict[int, tuple[Contribution, ...]] = {}
             if compiled.code_listing:
                 ranked = self._list_codes(s, compiled.code_listing, systems)
                 total = len(ranked)
-            elif compiled.plan is not None:
+            else:
                 allowed = self._engine.docs_in_systems(systems) if systems else None
-                scored, total = self._engine.run(compiled.plan, allowed, explain)
+                if compiled.match is not None:
+                    matched = set(s.docs_for_query(compiled.match))
+                    allowed = matched if allowed is None else matched & allowed
+                scored, total = self._engine.run(compiled.plan, allowed, required=compiled.match is not None)
                 ranked = [(r.docnum, r.score, None) for r in scored]
                 if explain:
-                    explained = self._engine.explain(compiled.plan, [d for d, _, _ in ranked[offset:offset + limit]])
-            else:
-                flt = wq.Or([wq.Term("code_system", x) for x in systems]) if systems else None
-                depth = max(RERANK_DEPTH, offset + limit)
-                raw = s.search(compiled.query, limit=depth, filter=flt, terms=bool(compiled.concepts))
-                ranked = self._rerank(raw, compiled.concepts)
-                total = raw.scored_length() if raw.scored_length() < depth else raw.estimated_length()
-                if explain:
-                    explained = {d: self._explain(s, d, compiled.query) for d, _, _ in ranked[offset:offset + limit]}
+                    explained = self._engine.explain(compiled.plan, scored[offset:offset + limit])
             page = ranked[offset:offset + limit]
             hits = tuple(self._hit(s, docnum, score, compiled, fields, explained.get(docnum))
                          for docnum, score, _ in page)
@@ -204,44 +200,20 @@ class Searcher:
             out.append((docnum, 1.0, None))
         return out
 
-    def _rerank(self, raw, concepts: list[frozenset[str]]) -> list[tuple[int, float, object]]:
-        """Multiply scores by how many of the query's concepts each page matched."""
-        out = []
-        for hit in raw:
-            score = hit.score
-            if concepts and hit.results.has_matched_terms():
-                matched = {t.decode("utf-8") if isinstance(t, bytes) else t for _, t in hit.matched_terms()}
-                coverage = sum(1 for c in concepts if c & matched) / len(concepts)
-                score *= COORD_BASE + coverage
-            out.append((hit.docnum, score, hit))
-        out.sort(key=lambda x: -x[1])
-        return out
-
-    def _hit(self, s, docnum: int, score: float, compiled, fields, explained: dict[str, float] | None) -> Hit:
+    def _hit(self, s, docnum: int, score: float, compiled, fields,
+             explained: tuple[Contribution, ...] | None) -> Hit:
         stored = s.stored_fields(docnum)
         record = ProcedureRecord.from_json(stored["record"])
         snippets, matched = make_snippets(record, compiled.highlight, self._boosts, fields or ())
-        explanation = tuple(sorted(((FIELD_TO_LABEL.get(k, k), round(v, 3)) for k, v in explained.items()),
-                                   key=lambda kv: -kv[1])) if explained else ()
+        per_field: dict[str, float] = {}
+        for c in explained or ():
+            label = _field_label(c.field)
+            per_field[label] = per_field.get(label, 0.0) + c.score
+        explanation = tuple(sorted(((k, round(v, 3)) for k, v in per_field.items()), key=lambda kv: -kv[1]))
+        contributions = tuple(sorted(((c.word, _field_label(c.field), round(c.score, 3)) for c in explained or ()),
+                                     key=lambda x: -x[2]))
         return Hit(record.code, record.code_system, record.title, record.name, record.technical_term,
-                   round(score, 4), snippets, matched, record.source, explanation)
-
-    def _explain(self, s, docnum: int, q: wq.Query) -> dict[str, float]:
-        """Per-field sum of the term scores that matched this page (before concept max and coverage)."""
-        totals: dict[str, float] = {}
-        for leaf in q.leaves():
-            fieldname = getattr(leaf, "fieldname", None)
-            if fieldname is None:
-                continue
-            try:
-                m = leaf.matcher(s, s.context())
-                if m.is_active():
-                    m.skip_to(docnum)
-                if m.is_active() and m.id() == docnum:
-                    totals[fieldname] = totals.get(fieldname, 0.0) + m.score()
-            except Exception:  # a leaf that cannot score alone (e.g. a range) is left out
-                continue
-        return totals
+                   round(score, 4), snippets, matched, record.source, explanation, contributions)
 
     def get(self, code: str) -> ProcedureRecord | None:
         """The whole record of a code (62273, E11.9, 62273-50 all work), or None."""
@@ -280,13 +252,18 @@ class Searcher:
         out = []
         with self._lock:
             reader = self._searcher.reader()
-            compiler = Compiler(self._settings, reader, self._thesaurus, self._speller)
+            compiler = Compiler(self.ranking, reader, self._thesaurus, self._speller)
             for raw in text.split():
                 word = raw.strip("\"'()[]{}.,;:!?*-+")
                 if len(word) >= 4 and word.isalpha() and not compiler.is_known(word):
                     for s in self._speller.suggest(fold(word), 3):
                         out.append(text.replace(word, s))
         return list(dict.fromkeys(out))
+
+
+def _field_label(fieldname: str) -> str:
+    """A field as users name it: the section's heading, or the header field's own name."""
+    return FIELD_TO_LABEL.get(fieldname, fieldname.replace("_", " "))
 
 
 def _unique(expansions: list[Expansion]) -> list[Expansion]:
