@@ -71,19 +71,11 @@ class Compiled:
 
 
 def is_simple(node) -> bool:
-    """Free words, scoped words, codes and negated words, with at least one positive item:
-    what the fast scorer handles. Anything else goes to Whoosh's matchers."""
+    """Free words and codes only: optional words whose expansions may bring pages. Anything else
+    (NOT, phrases, AND/OR, scopes) decides its matching pages from the user's words first."""
     items = flatten(node)
-    if not any(isinstance(i, (Word, Code)) for i in items):
-        return False
-    for item in items:
-        if isinstance(item, Not):
-            child = flatten(item.child)
-            if not all(isinstance(c, (Word, Code)) for c in child):
-                return False
-        elif not isinstance(item, (Word, Code)):
-            return False
-    return True
+    return any(isinstance(i, (Word, Code)) for i in items) and \
+        all(isinstance(i, Code) or (isinstance(i, Word) and i.field is None) for i in items)
 
 
 def drop_excluded(words: list[Word]) -> list[str]:

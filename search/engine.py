@@ -213,9 +213,7 @@ class Engine:
         return value
 
     def page_idf(self, term: str) -> float:
-        """IDF of a term over whole pages (its df in the field where it is most frequent), the one
-        IDF of BM25F: a word on most pages ("surgery", "patient", "before") weighs little wherever
-        it matches, even in a title, so the rare words of a question decide."""
+        """IDF of a term over whole pages (its df in the field where it is most frequent)."""
         key = ("", term)
         value = self._idf.get(key)
         if value is None:
@@ -235,8 +233,14 @@ class Engine:
         return value
 
     def factor(self, term: str, fieldname: str, weight: float) -> float:
-        """weight * idf * field boost * (K1 + 1): BM25 of one term in one field is factor * tf / den."""
-        return self.page_idf(term) * weight * self.boosts.get(fieldname, 1.0) * (self.config.k1 + 1)
+        """weight * idf * field boost * (K1 + 1): BM25 of one term in one field is factor * tf / den.
+        The IDF blends the term's rarity in the field with its rarity over whole pages
+        (``idf_page_share``): a word most pages use ("surgery", "pain") weighs little even where
+        few pages have it in that field, while a body part rare in titles keeps its weight there."""
+        share = self.config.idf_page_share
+        idf = self.idf(fieldname, term) * (1 - share) + self.page_idf(term) * share if share else \
+            self.idf(fieldname, term)
+        return idf * weight * self.boosts.get(fieldname, 1.0) * (self.config.k1 + 1)
 
     # -- scoring --------------------------------------------------------------------------------
 
@@ -544,19 +548,20 @@ class _Rescorer:
         # it came from ("Colonoscopy, flexible" covers the inspection and large intestine of it).
         self.parents = [index.get(id(c.parent), -1) if c.parent is not None else -1 for c in plan.concepts]
         self.code_scores = code_scores
-        # Coverage counts each concept by the IDF of its rarest typed word: a page that has the
-        # rare words of a question covers more of it than one with its common words.
-        self.weights = [max((engine.page_idf(t) for t in c.alts[0].terms), default=0.0) or 1.0
-                        for c in plan.concepts]
-        self.code_weight = max(self.weights, default=1.0) * len(plan.codes)
-        self.whole = sum(self.weights) + self.code_weight
+        self.n_codes = len(plan.codes)
+        self.n_parts = len(plan.concepts) + len(plan.codes)
         self.phrase = plan.phrase if len(plan.phrase) >= 2 else ()
         self.wanted: dict[str, set[str]] = defaultdict(set)  # field -> common terms to count there
         for concept in concepts:
             for term, f in concept.keys:
                 self.wanted[f].add(term)
         self.header_fields = set(self.wanted) | (set(HEADER_FIELDS) if self.phrase or cfg.header_cover else set())
-        self.query_terms = frozenset(t for c in plan.concepts for a in c.alts for t in a.terms)
+        # Each query term with the weight of the likeliest alternative it belongs to (1 when typed).
+        self.query_terms: dict[str, float] = {}
+        for c in plan.concepts:
+            for a in c.alts:
+                for t in a.terms:
+                    self.query_terms[t] = max(self.query_terms.get(t, 0.0), min(1.0, a.weight))
         self.unsearched = plan.unsearched
         self.open_prior = 0.0 if plan.names_approach else cfg.open_prior
         self.variants: dict[int, tuple[str, ...]] = {}  # page -> its title without side and approach
@@ -566,29 +571,29 @@ class _Rescorer:
     def score(self, d: int) -> float:
         header = self.engine._header_terms(d, self.header_fields) if self.header_fields else {}
         found = self._common_counts(header)
-        total, hits = 0.0, 0.0
+        total, hits = 0.0, 0
         typed_hit: dict[int, bool] = {}
         for ci, concept in enumerate(self.concepts):
             best = _concept_best(concept, d, found)
             if best > 0:
                 total += best
-                hits += self.weights[ci]
+                hits += 1
             elif self.parents[ci] >= 0:
                 p = self.parents[ci]
                 if p not in typed_hit:
                     typed_hit[p] = _typed_score(self.concepts[p], d, found) > 0
                 if typed_hit[p]:
-                    hits += self.weights[ci]
+                    hits += 1
         if self.code_scores.get(d):
             total += self.code_scores[d]
-            hits += self.code_weight
+            hits += self.n_codes
         total += self.phrase_score(header)
         if self.open_prior and _has_phrase(header.get("title", ()), ("open", "approach"), 0):
             total *= 1 + self.open_prior
         self.variants[d] = tuple([t for t in header.get("title", ()) if t not in VARIANT_TERMS])
-        coverage = min(1.0, hits / self.whole) if self.whole else 1.0
+        coverage = min(1.0, hits / self.n_parts) if self.n_parts else 1.0
         cover = self.config.header_cover
-        named = _header_cover(header, self.query_terms, self.unsearched, self.engine.page_idf) if cover else 0.0
+        named = _header_cover(header, self.query_terms, self.unsearched) if cover else 0.0
         return total * (self.config.coord_base + coverage) * (1 + cover * named)
 
     def phrase_score(self, header: dict[str, list[str]]) -> float:
@@ -643,21 +648,16 @@ def _typed_score(concept: _ConceptRescore, d: int, found: dict[tuple[str, str], 
     return s
 
 
-def _header_cover(header: dict[str, list[str]], query_terms: frozenset[str], skip: frozenset[str],
-                  idf) -> float:
-    """The largest share of a header field's words that the query names, each word weighed by its
-    IDF over pages. Of two pages matching the same words, the one whose title says little else is
-    the closer match ("Excision of Skull" rather than "Excision of Skull, Diagnostic"); a title
-    whose only matched word is one most pages use ("Knee Surgery" for a question about surgery
-    in general) is not."""
+def _header_cover(header: dict[str, list[str]], query_terms: dict[str, float], skip: frozenset[str]) -> float:
+    """The largest share of a header field's words that the query names (a word an expansion
+    names counts by the expansion's weight). Of two pages matching the same words, the one whose
+    title says little else is the closer match ("Excision of Skull" rather than "Excision of
+    Skull, Diagnostic"; a short CPT name rather than a long descriptor)."""
     best = 0.0
     for f in HEADER_FIELDS:
         words = [t for t in header.get(f, ()) if t not in skip]
         if words:
-            weights = [idf(t) for t in words]
-            whole = sum(weights)
-            if whole:
-                best = max(best, sum(w for t, w in zip(words, weights) if t in query_terms) / whole)
+            best = max(best, sum(query_terms.get(t, 0.0) for t in words) / len(words))
     return best
 
 

@@ -12,6 +12,7 @@ import threading
 from dataclasses import dataclass
 from types import TracebackType
 
+from whoosh import query as wq
 from whoosh import scoring
 from whoosh import searching as whoosh_searching
 
@@ -155,7 +156,7 @@ class Searcher:
             else:
                 allowed = self._engine.docs_in_systems(systems) if systems else None
                 if compiled.match is not None:
-                    matched = set(s.docs_for_query(compiled.match))
+                    matched = _matching(s, compiled.match)
                     allowed = matched if allowed is None else matched & allowed
                 scored, total = self._engine.run(compiled.plan, allowed, required=compiled.match is not None)
                 ranked = [(r.docnum, r.score, None) for r in scored]
@@ -259,6 +260,23 @@ class Searcher:
                     for s in self._speller.suggest(fold(word), 3):
                         out.append(text.replace(word, s))
         return list(dict.fromkeys(out))
+
+
+def _matching(s, q: wq.Query) -> set[int]:
+    """The live pages a structured query matches, by set algebra over its leaves (Whoosh's own
+    AndNot matcher over unions of many field terms can let excluded pages through)."""
+    if isinstance(q, wq.And):
+        parts = [_matching(s, sub) for sub in q.subqueries]
+        return set.intersection(*parts) if parts else set()
+    if isinstance(q, wq.Or):
+        return set().union(*(_matching(s, sub) for sub in q.subqueries))
+    if isinstance(q, wq.AndNot):
+        return _matching(s, q.a) - _matching(s, q.b)
+    if isinstance(q, wq.Not):
+        return _matching(s, wq.Every()) - _matching(s, q.query)
+    if q is wq.NullQuery:
+        return set()
+    return set(s.docs_for_query(q))
 
 
 def _field_label(fieldname: str) -> str:
