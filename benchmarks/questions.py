@@ -172,6 +172,22 @@ def evaluate(search, k: int = K) -> tuple[dict[str, tuple[int, int]], list[tuple
     return {kind: (s, n) for kind, (s, n) in totals.items()}, failed
 
 
+def measure(work_dir: str) -> dict[str, dict[str, float]]:
+    """success@K per kind (and "all") on an index of the bundled corpus built in ``work_dir``."""
+    from procsearch.corpus import corpus_dir
+    from procsearch.index import build_index
+    from procsearch.search.searcher import Searcher
+
+    index_dir = f"{work_dir}/questions-index"
+    build_index([str(corpus_dir())], index_dir, workers=1)
+    with Searcher.open(index_dir) as searcher:
+        per_kind, _ = evaluate(lambda text: [h.code for h in searcher.search(text, limit=K).hits])
+    out = {kind: {"n": n, f"success@{K}": s / n} for kind, (s, n) in per_kind.items()}
+    hits, count = sum(s for s, _ in per_kind.values()), sum(n for _, n in per_kind.values())
+    out["all"] = {"n": count, f"success@{K}": hits / count}
+    return out
+
+
 def main() -> int:
     from procsearch.search.searcher import Searcher
 

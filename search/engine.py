@@ -18,6 +18,7 @@ import bisect
 import heapq
 import math
 from collections import defaultdict
+from itertools import repeat
 from dataclasses import dataclass, field
 from operator import itemgetter
 
@@ -27,12 +28,14 @@ from whoosh.util.numeric import byte_to_length
 
 from procsearch.index.analysis import terms
 from procsearch.index.boosts import RankingConfig
-from procsearch.index.schema import HEADER_FIELDS, HEADER_TERMS, RESCORE_FIELDS, TEXT_FIELDS, decode_header_terms
+from procsearch.index.schema import HEADER_FIELDS, HEADER_TERMS, RESCORE_FIELDS, decode_header_terms
 
 from .postings import POSTINGS_CACHE_MAX, Postings, PostingsCache, new_postings
 from .thesaurus import APPROACHES
 
-SCORED_FIELDS = TEXT_FIELDS  # where a word's page frequency is looked up
+# Where a word's frequency over whole pages is looked up: the longest fields, where a word most
+# pages use shows up (a look-up per field costs, and every query term needs one).
+PAGE_DF_FIELDS = ("title", "summary", "procedure")
 # Title words that tell variants of one procedure apart: the side and the approach.
 VARIANT_TERMS = frozenset(t for text in (*APPROACHES, "approach", "right", "left", "bilateral")
                           for t in terms(text))
@@ -217,7 +220,7 @@ class Engine:
         key = ("", term)
         value = self._idf.get(key)
         if value is None:
-            df = self.df(term, SCORED_FIELDS)
+            df = self.df(term, PAGE_DF_FIELDS)
             value = math.log(1 + (self.n - df + 0.5) / (df + 0.5)) if df else 0.0
             self._idf[key] = value
         return value
@@ -654,10 +657,11 @@ def _header_cover(header: dict[str, list[str]], query_terms: dict[str, float], s
     title says little else is the closer match ("Excision of Skull" rather than "Excision of
     Skull, Diagnostic"; a short CPT name rather than a long descriptor)."""
     best = 0.0
+    get = query_terms.get
     for f in HEADER_FIELDS:
         words = [t for t in header.get(f, ()) if t not in skip]
         if words:
-            best = max(best, sum(query_terms.get(t, 0.0) for t in words) / len(words))
+            best = max(best, sum(map(get, words, repeat(0.0, len(words)))) / len(words))
     return best
 
 
