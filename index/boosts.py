@@ -45,6 +45,7 @@ class RankingConfig:
     phrase_spread: float = 0.5
     open_prior: float = 0.1
     variant_factor: float = 0.9
+    match_floor: float = 0.001
     absent_scale: float = 1.4
     absent_cap: float = 0.75
 

@@ -184,6 +184,7 @@ class Compiler:
                 typed = [t for w in words if fold(w) not in QUERY_STOP for t in terms(w)]
                 if 2 <= len(typed) <= 6 and not plan.phrase:
                     plan.phrase = tuple(typed)
+                    plan.phrase_text = " ".join(w for w in words if fold(w) not in QUERY_STOP)
                 run.clear()
 
         for item in items:
@@ -205,6 +206,7 @@ class Compiler:
                     typed = concept.alts[0].terms
                     if 2 <= len(typed) <= 6 and not plan.phrase:
                         plan.phrase = typed
+                        plan.phrase_text = item.text
             elif isinstance(item, Not) and negatives:
                 for word in flatten(item.child):
                     text = word.text if isinstance(word, Word) else word.code

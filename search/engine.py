@@ -80,6 +80,7 @@ class Plan:
     codes: list[str] = field(default_factory=list)
     negatives: list[Concept] = field(default_factory=list)
     phrase: tuple[str, ...] = ()  # typed words' terms, for the header phrase bonus
+    phrase_text: str = ""  # the same words as typed, for explanations
     unsearched: frozenset[str] = frozenset()  # words a query never searches (of, and): not counted in a title
     names_approach: bool = False  # some word or expansion of the query is an approach
 
@@ -317,7 +318,11 @@ class Engine:
         found = self.candidates(plan, matches)
         found = self.restrict(found, plan, allowed, required)
         rescorer = self.rescorer(plan, matches, found.codes)
-        ranked = sorted((-rescorer.score(d), d) for d in _candidates(found.partial, found.fallback, self.config))
+        # A page the query's structure matched but none of its words scores (a pure exclusion, a
+        # code prefix among words it lacks) still matched: it follows the scored pages.
+        floor = self.config.match_floor if required else 0.0
+        ranked = sorted((-(rescorer.score(d) or floor), d)
+                        for d in _candidates(found.partial, found.fallback, self.config))
         if self.config.variant_factor < 1.0:
             ranked = _spread_variants(ranked, rescorer.variants, self.config.variant_factor)
         return [Scored(d, -neg) for neg, d in ranked], len(found.partial)
@@ -515,10 +520,9 @@ class Engine:
             if code:
                 parts.append(Contribution("code", "code", code))
             raw = sum(p.score for p in parts)
-            phrase = rescorer.phrase_score(header)
+            where, phrase = rescorer.phrase_score(header)
             if phrase:
-                parts.append(Contribution(" ".join(alt.text for alt in (c.alts[0] for c in plan.concepts[:1])) or "phrase",
-                                          "phrase", phrase))
+                parts.append(Contribution(plan.phrase_text or "phrase", where, phrase))
                 raw += phrase
             scale = item.score / raw if raw else 0.0
             out[d] = tuple(Contribution(p.word, p.field, p.score * scale) for p in parts)
@@ -590,7 +594,7 @@ class _Rescorer:
         if self.code_scores.get(d):
             total += self.code_scores[d]
             hits += self.n_codes
-        total += self.phrase_score(header)
+        total += self.phrase_score(header)[1]
         if self.open_prior and _has_phrase(header.get("title", ()), ("open", "approach"), 0):
             total *= 1 + self.open_prior
         self.variants[d] = tuple([t for t in header.get("title", ()) if t not in VARIANT_TERMS])
@@ -599,13 +603,14 @@ class _Rescorer:
         named = _header_cover(header, self.query_terms, self.unsearched) if cover else 0.0
         return total * (self.config.coord_base + coverage) * (1 + cover * named)
 
-    def phrase_score(self, header: dict[str, list[str]]) -> float:
-        """The bonus of a header field holding the typed words in order (a little slop allowed)."""
+    def phrase_score(self, header: dict[str, list[str]]) -> tuple[str, float]:
+        """(field, bonus) of the first header field holding the typed words in order (a little
+        slop allowed), or ("", 0.0)."""
         if self.phrase:
             for f, bonus in self.phrase_bonus:
                 if f in header and _has_phrase(header[f], self.phrase):
-                    return bonus
-        return 0.0
+                    return f, bonus
+        return "", 0.0
 
     def _common_counts(self, header: dict[str, list[str]]) -> dict[tuple[str, str], tuple[int, float]]:
         """(tf, tf + K1 * length norm) of each common query term present in each header field."""

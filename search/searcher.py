@@ -281,7 +281,7 @@ def _matching(s, q: wq.Query) -> set[int]:
 
 def _field_label(fieldname: str) -> str:
     """A field as users name it: the section's heading, or the header field's own name."""
-    return FIELD_TO_LABEL.get(fieldname, fieldname.replace("_", " "))
+    return FIELD_TO_LABEL.get(fieldname, fieldname)
 
 
 def _unique(expansions: list[Expansion]) -> list[Expansion]:
