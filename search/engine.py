@@ -312,9 +312,7 @@ class Engine:
         """(scored candidates best first, number of pages matched). ``allowed``: the only pages that
         may match; with ``required`` every one of them matches (a structured query's Whoosh set),
         whatever the plan's words score on it."""
-        matches = [self.match_concept(concept) for concept in plan.concepts]
-        if not any(m.rare[i] for m in matches for i in range(len(m.rare))) and not plan.codes:
-            matches = self.promote_common(plan, matches)
+        matches = self.match_concepts(plan)
         found = self.candidates(plan, matches)
         found = self.restrict(found, plan, allowed, required)
         rescorer = self.rescorer(plan, matches, found.codes)
@@ -326,6 +324,13 @@ class Engine:
         if self.config.variant_factor < 1.0:
             ranked = _spread_variants(ranked, rescorer.variants, self.config.variant_factor)
         return [Scored(d, -neg) for neg, d in ranked], len(found.partial)
+
+    def match_concepts(self, plan: Plan) -> list[ConceptMatch]:
+        """Stage 1 for every concept; with nothing rare anywhere, common words are promoted."""
+        matches = [self.match_concept(concept) for concept in plan.concepts]
+        if not plan.codes and not any(scores for m in matches for scores in m.rare):
+            matches = self.promote_common(plan, matches)
+        return matches
 
     def match_concept(self, concept: Concept) -> ConceptMatch:
         """Stage 1: each alternative's rare terms read in full; common ones are left for re-scoring."""
@@ -460,6 +465,14 @@ class Engine:
         keys = frozenset(key for _, pairs, _ in alts for key, _ in pairs)
         return _ConceptRescore(match.best, alts, keys)
 
+    def _term_score_on(self, term: str, fieldname: str, weight: float, d: int) -> float:
+        """weight * BM25 of one term in one field on page d (postings hold sorted doc numbers)."""
+        post = self.postings(fieldname, term)
+        i = bisect.bisect_left(post.docs, d)
+        if i < len(post.docs) and post.docs[i] == d:
+            return self.factor(term, fieldname, weight) * post.tfs[i] / post.dens[i]
+        return 0.0
+
     def _postings_any(self, fieldname: str, term: str, out: dict[int, float]) -> None:
         tb = term.encode("utf-8")
         for seg in self.segments:
@@ -480,15 +493,15 @@ class Engine:
         code matches and the phrase bonus, scaled by the page's multipliers (coverage, title
         cover, priors, variant spreading) so that they add up to the score."""
         spread = self.config.phrase_spread
-        matches = [self.match_concept(c) for c in plan.concepts]
+        matches = self.match_concepts(plan)
         rescorer = self.rescorer(plan, matches, self.candidates(plan, matches).codes)
         out: dict[int, tuple[Contribution, ...]] = {}
         for item in scored:
             d = item.docnum
             header = self._header_terms(d, set(RESCORE_FIELDS))
             parts: list[Contribution] = []
-            for concept, cr in zip(plan.concepts, rescorer.concepts):
-                found = rescorer._common_counts(header)
+            found = rescorer._common_counts(header)
+            for concept, match, cr in zip(plan.concepts, matches, rescorer.concepts):
                 best_i, best = -1, 0.0
                 for ai, (rare_scores, pairs, keyed) in enumerate(cr.alts):
                     s = rare_scores.get(d, 0.0)
@@ -500,20 +513,14 @@ class Engine:
                 if best_i < 0:
                     continue
                 alt = concept.alts[best_i]
-                common = set(matches[plan.concepts.index(concept)].common[best_i])
+                common = set(match.common[best_i])
                 for term in alt.terms:
                     for f in alt.fields:
-                        if term in common:
+                        if term in common:  # counted in the stored header terms, as the rescorer does
                             hit = found.get((term, f))
                             value = self.factor(term, f, alt.per_term(spread)) * hit[0] / hit[1] if hit else 0.0
                         else:
-                            one: dict[int, float] = {}
-                            post = self.postings(f, term)
-                            value = 0.0
-                            i = bisect.bisect_left(post.docs, d)
-                            if i < len(post.docs) and post.docs[i] == d:
-                                value = self.factor(term, f, alt.per_term(spread)) * post.tfs[i] / post.dens[i]
-                            del one
+                            value = self._term_score_on(term, f, alt.per_term(spread), d)
                         if value:
                             parts.append(Contribution(alt.word_of(term), f, value))
             code = rescorer.code_scores.get(d)

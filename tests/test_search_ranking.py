@@ -84,6 +84,9 @@ def test_a_single_common_word_returns_its_pages(everyday_index: str, word: str) 
         results = s.search(word, limit=5)
         assert results.total == 120 and len(results.hits) == 5
         assert all(h.score > 0 for h in results.hits)
+        for hit in s.search(word, limit=3, explain=True).hits:
+            assert {w for w, _, _ in hit.contributions} == {word}
+            assert sum(v for _, _, v in hit.contributions) == pytest.approx(hit.score, rel=0.01, abs=0.01)
 
 
 def test_rare_words_of_a_question_beat_a_generic_title_word(everyday_index: str) -> None:
