@@ -30,7 +30,7 @@ class RankingConfig:
     expansion_fields: tuple[str, ...]
     k1: float = 1.2
     b: float = 0.75
-    idf_page_share: float = 0.5
+    idf_page_share: float = 0.25
     candidates: int = 250
     fallback_share: int = 60
     fallback_terms: int = 1

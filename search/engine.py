@@ -18,7 +18,6 @@ import bisect
 import heapq
 import math
 from collections import defaultdict
-from itertools import repeat
 from dataclasses import dataclass, field
 from operator import itemgetter
 
@@ -570,12 +569,7 @@ class _Rescorer:
             for term, f in concept.keys:
                 self.wanted[f].add(term)
         self.header_fields = set(self.wanted) | (set(HEADER_FIELDS) if self.phrase or cfg.header_cover else set())
-        # Each query term with the weight of the likeliest alternative it belongs to (1 when typed).
-        self.query_terms: dict[str, float] = {}
-        for c in plan.concepts:
-            for a in c.alts:
-                for t in a.terms:
-                    self.query_terms[t] = max(self.query_terms.get(t, 0.0), min(1.0, a.weight))
+        self.query_terms = frozenset(t for c in plan.concepts for a in c.alts for t in a.terms)
         self.unsearched = plan.unsearched
         self.open_prior = 0.0 if plan.names_approach else cfg.open_prior
         self.variants: dict[int, tuple[str, ...]] = {}  # page -> its title without side and approach
@@ -663,17 +657,15 @@ def _typed_score(concept: _ConceptRescore, d: int, found: dict[tuple[str, str], 
     return s
 
 
-def _header_cover(header: dict[str, list[str]], query_terms: dict[str, float], skip: frozenset[str]) -> float:
-    """The largest share of a header field's words that the query names (a word an expansion
-    names counts by the expansion's weight). Of two pages matching the same words, the one whose
-    title says little else is the closer match ("Excision of Skull" rather than "Excision of
-    Skull, Diagnostic"; a short CPT name rather than a long descriptor)."""
+def _header_cover(header: dict[str, list[str]], query_terms: frozenset[str], skip: frozenset[str]) -> float:
+    """The largest share of a header field's words that the query names. Of two pages matching the
+    same words, the one whose title says little else is the closer match ("Excision of Skull"
+    rather than "Excision of Skull, Diagnostic"; a short CPT name rather than a long descriptor)."""
     best = 0.0
-    get = query_terms.get
     for f in HEADER_FIELDS:
         words = [t for t in header.get(f, ()) if t not in skip]
         if words:
-            best = max(best, sum(map(get, words, repeat(0.0, len(words)))) / len(words))
+            best = max(best, len([t for t in words if t in query_terms]) / len(words))
     return best
 
 
