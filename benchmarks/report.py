@@ -105,6 +105,15 @@ def _relevance(r: dict) -> list[str]:
     return ["## Relevance", ""] + _table(header, rows)
 
 
+def _questions(r: dict) -> list[str]:
+    table = r.get("questions") or {}
+    if not table:
+        return []
+    rows = [[kind, str(m["n"]), f"{m['success@3']:.3f}"] for kind, m in table.items()]
+    note = "The project's own questions over the bundled corpus (benchmarks/questions.py)."
+    return ["## Question set", "", note, ""] + _table(["kind", "questions", "success@3"], rows)
+
+
 def _ratios(r: dict) -> list[str]:
     ratios = r.get("ratios") or {}
     if not ratios:
@@ -124,6 +133,6 @@ def _ratio(value: float | None) -> str:
 def render(results: dict) -> str:
     """The markdown report of one run."""
     lines = ["# procsearch benchmark", ""]
-    for section in (_machine, _run, _build, _updates, _speed, _relevance, _ratios):
+    for section in (_machine, _run, _build, _updates, _speed, _relevance, _questions, _ratios):
         lines += section(results)
     return "\n".join(lines).rstrip() + "\n"

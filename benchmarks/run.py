@@ -25,6 +25,7 @@ from .corpus_sample import (DEFAULT_QUERIES, DataMissing, Query, Selection, load
                             pages_by_code, resolve_corpus, select_all, select_sample)
 from .machine import machine_info
 from .measure import build_in_child, cli_batch, cli_cold_query, file_size, speed_and_relevance
+from .questions import measure as measure_questions
 from .report import render
 from .timing import median, timed
 from .updates import run_updates
@@ -176,6 +177,8 @@ def run(args: argparse.Namespace, corpus_dir: Path, queries: list[Query], work: 
         "build": {}, "queries": {}, "relevance": {},
     }
     index_dir = bench_procsearch(corpus, work, selection.queries, args, results)
+    log("procsearch: the question set on the bundled corpus")
+    results["questions"] = measure_questions(str(work))
     if not args.skip_baselines:
         bench_baselines(corpus, work, selection.queries, args, results)
     log("procsearch: incremental updates")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 _LAZY = {
     "default_fields": ".boosts", "expansion_fields": ".boosts", "field_boosts": ".boosts",
+    "RankingConfig": ".boosts", "load_ranking": ".boosts",
     "IndexBusyError": ".errors", "IndexCorruptError": ".errors", "IndexMissingError": ".errors",
     "IndexVersionError": ".errors",
     "default_index_dir": ".location", "open_live": ".reader", "SCHEMA_VERSION": ".schema",
@@ -22,7 +23,7 @@ _LAZY = {
 __all__ = list(_LAZY)
 
 if TYPE_CHECKING:
-    from .boosts import default_fields, expansion_fields, field_boosts
+    from .boosts import RankingConfig, default_fields, expansion_fields, field_boosts, load_ranking
     from .catalog import IndexEntry, list_indexes
     from .errors import IndexBusyError, IndexCorruptError, IndexMissingError, IndexVersionError
     from .location import default_index_dir

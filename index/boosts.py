@@ -1,16 +1,64 @@
-"""Loads the field boost table (index/boosts.toml, or the file PROCSEARCH_BOOSTS names)."""
+"""The ranking configuration: field boosts, searched fields and every ranking constant, in one
+frozen RankingConfig read from index/boosts.toml (or a file the user names, or PROCSEARCH_BOOSTS).
+
+A user file may set only some values; the rest come from the bundled file.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tomllib
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
 
 from procsearch.ingest.errors import ProcsearchError
 
 DEFAULT_BOOSTS_FILE = Path(__file__).with_name("boosts.toml")
 BOOSTS_ENV = "PROCSEARCH_BOOSTS"
+
+
+@dataclass(frozen=True)
+class RankingConfig:
+    """Everything ranking depends on besides the index and the thesaurus (documented in boosts.toml)."""
+
+    fields: Mapping[str, float]
+    default_fields: tuple[str, ...]
+    expansion_fields: tuple[str, ...]
+    k1: float = 1.2
+    b: float = 0.75
+    idf_page_share: float = 0.25
+    candidates: int = 250
+    fallback_share: int = 60
+    fallback_terms: int = 1
+    candidate_df_max: float = 0.25
+    common_fraction: float = 0.04
+    common_min: int = 50
+    phrase_boost: float = 1.5
+    code_boost: float = 1000.0
+    similar_boost: float = 20.0
+    header_cover: float = 2.0
+    coord_base: float = 0.2
+    phrase_spread: float = 0.5
+    open_prior: float = 0.1
+    variant_factor: float = 0.9
+    match_floor: float = 0.001
+    absent_scale: float = 1.4
+    absent_cap: float = 0.75
+
+    def boost(self, fieldname: str) -> float:
+        return self.fields.get(fieldname, 1.0)
+
+    def common_df(self, pages: int) -> int:
+        """Pages a term must be on to count as common (scored on candidates only)."""
+        return max(self.common_min, int(pages * self.common_fraction))
+
+
+_NUMBERS = {f.name: f.type for f in dataclasses.fields(RankingConfig)
+            if f.name not in ("fields", "default_fields", "expansion_fields")}
 
 
 @lru_cache(maxsize=8)
@@ -20,32 +68,43 @@ def _load(path: str) -> dict:
             data = tomllib.load(fh)
         fields = {str(k): float(v) for k, v in data.get("fields", {}).items()}
         search = {str(k): tuple(str(f) for f in v) for k, v in data.get("search", {}).items()}
-        return {"fields": fields, "search": search}
+        ranking = {}
+        for key, value in data.get("ranking", {}).items():
+            kind = _NUMBERS.get(key)
+            if kind is None:
+                raise ValueError(f"unknown ranking setting {key!r}")
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ValueError(f"ranking setting {key!r} must be a number")
+            ranking[key] = int(value) if kind in ("int", int) else float(value)
+        return {"fields": fields, "search": search, "ranking": ranking}
     except (OSError, ValueError, TypeError, tomllib.TOMLDecodeError) as exc:
         raise ProcsearchError(f"{path}: not a usable boosts file ({exc}); see index/boosts.toml") from None
 
 
-def _merged() -> dict:
+def load_ranking(path: str | os.PathLike | None = None) -> RankingConfig:
+    """The bundled configuration, overridden by ``path`` (else by $PROCSEARCH_BOOSTS) where it says so."""
     base = _load(str(DEFAULT_BOOSTS_FILE))
-    fields, search = dict(base["fields"]), dict(base["search"])
-    override = os.environ.get(BOOSTS_ENV)
+    fields, search, ranking = dict(base["fields"]), dict(base["search"]), dict(base["ranking"])
+    override = os.fspath(path) if path is not None else os.environ.get(BOOSTS_ENV)
     if override:
         extra = _load(override)
         fields.update(extra["fields"])
         search.update(extra["search"])
-    return {"fields": fields, "search": search}
+        ranking.update(extra["ranking"])
+    return RankingConfig(MappingProxyType(fields), tuple(search.get("default_fields", ())),
+                         tuple(search.get("expansion_fields", ())), **ranking)
 
 
 def field_boosts() -> dict[str, float]:
     """Boost per searchable field; a user file may set some fields and inherit the rest."""
-    return _merged()["fields"]
+    return dict(load_ranking().fields)
 
 
 def default_fields() -> tuple[str, ...]:
     """Fields free text searches when the query names none."""
-    return _merged()["search"].get("default_fields", ())
+    return load_ranking().default_fields
 
 
 def expansion_fields() -> tuple[str, ...]:
     """Fields in which thesaurus expansions are matched."""
-    return _merged()["search"].get("expansion_fields", ())
+    return load_ranking().expansion_fields

@@ -366,6 +366,8 @@ def _print_text(results: Results, explain: bool) -> None:
             _echo(f"    {safe.line(snippet.section)}: {safe.snippet(snippet.text, snippet.highlights, bold)}")
         if explain:
             _echo(f"    score {hit.score}: " + safe.line(", ".join(f"{k} {v}" for k, v in hit.explanation)))
+            if hit.contributions:
+                _echo("      by word: " + safe.line(", ".join(f"{w} in {f} {v}" for w, f, v in hit.contributions[:12])))
     _echo(_count_line(results))
 
 

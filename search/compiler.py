@@ -1,4 +1,9 @@
-"""Parsed query -> a scoring plan (free text, codes) or a Whoosh query (phrases, boolean logic).
+"""Parsed query -> a scoring plan, plus for structured queries the Whoosh query deciding which pages match.
+
+Every query is ranked by the one scorer (engine.py). Free words are optional and their thesaurus
+expansions may bring pages. Phrases, AND/OR/NOT, field scopes and code prefixes mixed with words
+decide the set of matching pages from the user's own words only (as corrected, and their
+spelling variants): an expansion never makes a page satisfy a required or excluded clause.
 
 Free words become *concepts*: the word as typed (weight 1) plus its thesaurus expansions (lower
 weights). A concept counts once however many of its synonyms a page contains (the best
@@ -15,9 +20,10 @@ from whoosh import query as wq
 from whoosh.reading import IndexReader
 
 from procsearch.index.analysis import fold, stem_word, terms
+from procsearch.index.boosts import RankingConfig
 from procsearch.index.schema import HEADER_FIELDS
 
-from .engine import CODE_BOOST, PHRASE_BOOST, SIMILAR_BOOST, Alt, Concept, Plan
+from .engine import Alt, Concept, Plan
 from .parse import Bool, Code, CodePrefix, CodeRange, Not, ParsedQuery, Phrase, Seq, Word
 from .spelling import Speller
 from .thesaurus import (ADJECTIVE_ENDINGS, APPROACHES, STEM_KIND, WEIGHTS, Entry, Thesaurus, key_of,
@@ -26,20 +32,18 @@ from .thesaurus import (ADJECTIVE_ENDINGS, APPROACHES, STEM_KIND, WEIGHTS, Entry
 # Function words, and the filler of code-set descriptions ("Other ... not otherwise specified"),
 # dropped from free text; still searchable inside quotes or with a field scope.
 QUERY_STOP = frozenset("""the of an and to in on for by at from into is are was be as its this that or
-other unspecified specified otherwise nos nec elsewhere classified mention""".split())
+other unspecified specified otherwise nos nec elsewhere classified mention
+i me my we our you your it they their he she his her how what when why where which who whom
+can could will would should shall do does did am been""".split())
 # "site" after these words says nothing about the procedure ("of other specified site").
 FILLER_NOUNS = frozenset(["site", "sites"])
 QUALIFYING_STOP = frozenset(["other", "unspecified", "specified", "multiple", "any"])
 UNSEARCHED = frozenset(t for w in QUERY_STOP for t in terms(w))
 APPROACH_TERMS = frozenset(t for a in APPROACHES for t in terms(a)) - UNSEARCHED
-DF_FIELDS = ("title", "summary", "procedure")
 MAX_STEM_WORDS = 4
 EXCLUDING = frozenset(["without", "except", "excluding"])
 MAX_EXCLUDED_WORDS = 4
-# Expansions of typed words that no page header uses are worth more (see absent_scale), up to
-# ABSENT_CAP: still less than a typed word that matches.
-ABSENT_SCALE = 1.4
-ABSENT_CAP = 0.75
+MIN_MIXED_PREFIX = 3  # a bare code prefix mixed with words filters only from this length ("6227 lumbar", not "L4 fusion")
 
 
 @dataclass(frozen=True)
@@ -53,20 +57,12 @@ class Expansion:
 
 
 @dataclass
-class Settings:
-    """The ranking inputs read once per index: field boosts, default and expansion fields."""
-
-    boosts: dict[str, float]
-    default_fields: tuple[str, ...]
-    expansion_fields: tuple[str, ...]
-
-
-@dataclass
 class Compiled:
-    """Either a plan for the fast scorer or a Whoosh query, plus what the searcher reports."""
+    """A plan for the scorer (or a code listing), the Whoosh query deciding the matching pages of a
+    structured query, and what the searcher reports."""
 
     plan: Plan | None = None
-    query: wq.Query | None = None
+    match: wq.Query | None = None
     concepts: list[frozenset[str]] = field(default_factory=list)
     highlight: set[str] = field(default_factory=set)
     expansions: list[Expansion] = field(default_factory=list)
@@ -75,19 +71,11 @@ class Compiled:
 
 
 def is_simple(node) -> bool:
-    """Free words, scoped words, codes and negated words, with at least one positive item:
-    what the fast scorer handles. Anything else goes to Whoosh's matchers."""
+    """Free words and codes only: optional words whose expansions may bring pages. Anything else
+    (NOT, phrases, AND/OR, scopes) decides its matching pages from the user's words first."""
     items = flatten(node)
-    if not any(isinstance(i, (Word, Code)) for i in items):
-        return False
-    for item in items:
-        if isinstance(item, Not):
-            child = flatten(item.child)
-            if not all(isinstance(c, (Word, Code)) for c in child):
-                return False
-        elif not isinstance(item, (Word, Code)):
-            return False
-    return True
+    return any(isinstance(i, (Word, Code)) for i in items) and \
+        all(isinstance(i, Code) or (isinstance(i, Word) and i.field is None) for i in items)
 
 
 def drop_excluded(words: list[Word]) -> list[str]:
@@ -114,12 +102,27 @@ def flatten(node) -> list:
     return [node]
 
 
+def positive_items(node) -> list:
+    """The words, phrases and codes a structured query asks for (not those under NOT), in order:
+    what ranks the pages its Whoosh query matches."""
+    if isinstance(node, Not):
+        return []
+    if isinstance(node, Bool):
+        return [x for n in node.items for x in positive_items(n)]
+    if isinstance(node, Seq):
+        return [x for n in node.items for x in positive_items(n)]
+    if isinstance(node, (CodePrefix, CodeRange)):
+        return []
+    return [node]
+
+
 class Compiler:
     """Turns a parsed query into what the engine runs: plan, concepts, highlights, corrections."""
 
-    def __init__(self, settings: Settings, reader: IndexReader, thesaurus: Thesaurus | None,
+    def __init__(self, config: RankingConfig, reader: IndexReader, thesaurus: Thesaurus | None,
                  speller: Speller | None, fields: tuple[str, ...] | None = None) -> None:
-        self.boosts = settings.boosts
+        self.config = config
+        settings = config
         self.reader = reader
         self.thesaurus = thesaurus
         self.speller = speller
@@ -128,20 +131,51 @@ class Compiler:
         self.out = Compiled()
 
     def compile(self, parsed: ParsedQuery) -> Compiled:
-        items = flatten(parsed.root)
+        root = self.resolve_codes(parsed.root)
+        items = flatten(root)
         listing = [i for i in items if isinstance(i, (CodePrefix, CodeRange))]
         if listing and all(isinstance(i, (CodePrefix, CodeRange)) for i in items):
             self.out.code_listing = listing
-        elif is_simple(parsed.root):
+        elif is_simple(root):
             self.out.plan = self.plan(items)
         else:
-            q = self.node(parsed.root)
-            self.out.query = q if q is not None else wq.NullQuery
+            self.out.plan = self.plan(positive_items(root), negatives=False)
+            q = self.match_node(root)
+            self.out.match = q if q is not None else wq.NullQuery
         return self.out
+
+    def resolve_codes(self, node):
+        """Code atoms as the index can answer them: a code with no page of its own but codes under
+        it lists them ("E11."); a bare prefix no code starts with, or a short one among words, is a
+        word ("L4 fusion")."""
+        if isinstance(node, Seq):
+            mixed = any(not isinstance(i, (Code, CodePrefix, CodeRange)) for i in flatten(node))
+            return Seq(tuple(self.resolve_code(i, mixed) for i in node.items))
+        if isinstance(node, Bool):
+            return Bool(node.op, tuple(self.resolve_codes(i) for i in node.items))
+        if isinstance(node, Not):
+            return Not(self.resolve_codes(node.child))
+        return self.resolve_code(node, True)
+
+    def resolve_code(self, node, mixed: bool):
+        if isinstance(node, (Seq, Bool, Not)):
+            return self.resolve_codes(node)
+        if isinstance(node, Code) and not node.modifier and not self.reader.doc_frequency("code", node.code) \
+                and not self.reader.doc_frequency("similar_codes", node.code) and self.has_codes_under(node.code):
+            return CodePrefix(node.code)
+        if isinstance(node, CodePrefix) and node.bare:
+            if not self.has_codes_under(node.prefix) or (mixed and len(node.prefix) < MIN_MIXED_PREFIX):
+                return Word(node.prefix.lower())
+        return node
+
+    def has_codes_under(self, prefix: str) -> bool:
+        return any(True for _ in self.reader.expand_prefix("code", prefix))
 
     # -- the fast path ------------------------------------------------------------------------
 
-    def plan(self, items: list) -> Plan:
+    def plan(self, items: list, negatives: bool = True) -> Plan:
+        """The scorer's plan for the items' words, phrases and codes (and NOT words, when the
+        scorer rather than a Whoosh query applies them)."""
         plan = Plan(unsearched=UNSEARCHED)
         run: list[Word] = []
 
@@ -152,6 +186,7 @@ class Compiler:
                 typed = [t for w in words if fold(w) not in QUERY_STOP for t in terms(w)]
                 if 2 <= len(typed) <= 6 and not plan.phrase:
                     plan.phrase = tuple(typed)
+                    plan.phrase_text = " ".join(w for w in words if fold(w) not in QUERY_STOP)
                 run.clear()
 
         for item in items:
@@ -166,7 +201,15 @@ class Compiler:
             elif isinstance(item, Code):
                 plan.codes.append(item.code)
                 self.out.highlight.add(item.code.lower())
-            elif isinstance(item, Not):
+            elif isinstance(item, Phrase):
+                concept = self.phrase_concept(item)
+                if concept:
+                    plan.concepts.append(concept)
+                    typed = concept.alts[0].terms
+                    if 2 <= len(typed) <= 6 and not plan.phrase:
+                        plan.phrase = typed
+                        plan.phrase_text = item.text
+            elif isinstance(item, Not) and negatives:
                 for word in flatten(item.child):
                     text = word.text if isinstance(word, Word) else word.code
                     fields = (word.field,) if isinstance(word, Word) and word.field else self.fields
@@ -203,7 +246,9 @@ class Compiler:
                 concepts.append(concept)
             if end == i + 1 and self.thesaurus:
                 groups += self.thesaurus.word_parts(words[i]) or ([] if entries else self.adjective_stem(words[i]))
-            derived = [c for c in (self.concept([], g, None, typed=False, scale=scale) for g in groups) if c]
+            source = " ".join(span or words[i:end])
+            derived = [c for c in (self.concept([], g, None, typed=False, scale=scale, source=source)
+                                   for g in groups) if c]
             for c in derived:
                 c.parent = concept
             concepts.extend(derived)
@@ -238,16 +283,17 @@ class Compiler:
         term uses them: "humerus" can only be found as "Humeral Head" or "Humeral Shaft"."""
         typed = [t for w in words for t in terms(w)]
         if typed and not any(self.reader.doc_frequency(f, t) for t in typed for f in HEADER_FIELDS):
-            return ABSENT_SCALE
+            return self.config.absent_scale
         return 1.0
 
     def concept(self, words: list[str], entries: list[Entry] | None,
-                fields: tuple[str | None, ...] | None, typed: bool = True, scale: float = 1.0) -> Concept | None:
+                fields: tuple[str | None, ...] | None, typed: bool = True, scale: float = 1.0,
+                source: str = "") -> Concept | None:
         """What the user typed at weight 1, its expansions at theirs times `scale` (a word part has
         no typed form)."""
         use_fields = tuple(f for f in (fields or ()) if f) or self.fields
         typed_terms = tuple(t for w in words for t in terms(w))
-        alts = [Alt(typed_terms, 1.0, use_fields)] if typed and typed_terms else []
+        alts = [Alt(typed_terms, 1.0, use_fields, " ".join(words))] if typed and typed_terms else []
         if typed and not alts:
             return None
         exp_fields = tuple(f for f in use_fields if f in self.expansion_fields) or use_fields
@@ -260,9 +306,10 @@ class Compiler:
                 # A spelling variant is the same word: it is looked for wherever typed words are.
                 weight = entry.weight
                 if scale != 1.0 and entry.kind != "spelling":
-                    weight = max(weight, min(ABSENT_CAP, weight * scale))
-                alts.append(Alt(alt_terms, weight, use_fields if entry.kind == "spelling" else exp_fields))
-                self.out.expansions.append(Expansion(" ".join(words) or " ".join(entry.source), entry.target,
+                    weight = max(weight, min(self.config.absent_cap, weight * scale))
+                alts.append(Alt(alt_terms, weight, use_fields if entry.kind == "spelling" else exp_fields,
+                                entry.target))
+                self.out.expansions.append(Expansion(" ".join(words) or source or " ".join(entry.source), entry.target,
                                                      weight, entry.kind))
         if not alts:
             return None
@@ -319,18 +366,28 @@ class Compiler:
     def is_known(self, word: str) -> bool:
         if self.speller is not None and self.speller.known(fold(word)):
             return True
-        return any(self.reader.doc_frequency(f, t) for t in terms(word) for f in DF_FIELDS)
+        # Any searched section counts: a word only Recovery uses ("scabs") is not a typo.
+        return any(self.reader.doc_frequency(f, t) for t in terms(word) for f in self.fields)
 
-    # -- the Whoosh path (phrases, AND/OR, parentheses with operators) --------------------------
+    def phrase_concept(self, item: Phrase) -> Concept | None:
+        """Quoted words: a concept of the typed words only, never expanded."""
+        phrase_terms = tuple(terms(item.text))
+        if not phrase_terms:  # only punctuation between the quotes
+            return None
+        self.out.highlight.update(phrase_terms)
+        self.out.concepts.append(frozenset(phrase_terms))
+        return Concept([Alt(phrase_terms, 1.0, (item.field,) if item.field else self.fields, item.text)])
 
-    def node(self, node) -> wq.Query | None:
+    # -- which pages a structured query matches (the user's words only) ----------------------
+
+    def match_node(self, node) -> wq.Query | None:
         if isinstance(node, Bool):
-            parts = [q for q in (self.node(n) for n in node.items) if q is not None]
+            parts = [q for q in (self.match_node(n) for n in node.items) if q is not None]
             if not parts:
                 return None
             return (wq.And if node.op == "and" else wq.Or)(parts) if len(parts) > 1 else parts[0]
         if isinstance(node, Not):
-            inner = self.node(node.child)
+            inner = self.match_node(node.child)
             if isinstance(inner, wq.Not):  # NOT NOT x is x (Whoosh fails on a negated negation)
                 return inner.query
             return wq.Not(inner) if inner is not None else None
@@ -338,11 +395,13 @@ class Compiler:
             node = Seq((node,))
         positive: list[wq.Query] = []
         negative: list[wq.Query] = []
+        filters: list[wq.Query] = []
         run: list[Word] = []
 
         def flush() -> None:
             if run:
-                positive.extend(self.whoosh_concept(c) for c in self.free_words(drop_excluded(run)))
+                words = [w for w in drop_excluded(run) if fold(w) not in QUERY_STOP]
+                positive.extend(q for q in (self.word_query(w, self.fields) for w in words) if q is not None)
                 run.clear()
 
         for item in node.items:
@@ -351,63 +410,66 @@ class Compiler:
                 continue
             flush()
             if isinstance(item, Not):
-                q = self.node(item.child)
+                q = self.match_node(item.child)
                 if isinstance(q, wq.Not):  # NOT NOT x is x
                     positive.append(q.query)
                 elif q is not None:
                     negative.append(q)
             elif isinstance(item, Word):
-                concept = self.concept([self.correct(item.text)], [], (item.field,))
-                if concept:
-                    positive.append(self.whoosh_concept(concept))
-            elif isinstance(item, Phrase):
-                q = self.phrase(item.text, (item.field,) if item.field else self.fields)
+                q = self.word_query(item.text, (item.field,))
                 if q is not None:
                     positive.append(q)
-            elif isinstance(item, (Code, CodePrefix, CodeRange)):
-                positive.append(self.code(item))
+            elif isinstance(item, Phrase):
+                q = self.phrase_query(item.text, (item.field,) if item.field else self.fields)
+                if q is not None:
+                    positive.append(q)
+            elif isinstance(item, (CodePrefix, CodeRange)):
+                filters.append(self.code_query(item))
+            elif isinstance(item, Code):
+                positive.append(self.code_query(item))
             else:
-                q = self.node(item)
+                q = self.match_node(item)
                 if q is not None:
                     positive.append(q)
         flush()
-        if not positive and not negative:
+        if not positive and not negative and not filters:
             return None
-        base = _or(positive) or wq.Every()
+        # Code prefixes among words filter; the words then only rank ("6227 lumbar").
+        base = _or(filters) or _or(positive) or wq.Every()
         if negative:
             return wq.AndNot(base, _or(negative))
         return base
 
-    def whoosh_concept(self, concept: Concept) -> wq.Query:
+    def word_query(self, word: str, fields: tuple[str, ...]) -> wq.Query | None:
+        """A word as typed (or as corrected, or its spelling variant) in any of the fields."""
+        forms = dict.fromkeys([word, self.correct(word)])
+        if self.thesaurus:
+            forms.update(dict.fromkeys(e.target for e in self.thesaurus.phrases.get(key_of(word), ())
+                                       if e.kind == "spelling"))
         alts = []
-        for alt in concept.alts:
-            per_term = alt.per_term
-            alts.append(_or([self.term_any_field(t, per_term, alt.fields) for t in alt.terms]))
-        return alts[0] if len(alts) == 1 else wq.DisjunctionMax(alts)
+        for form in forms:
+            ts = terms(form)
+            if ts:
+                alts.extend(wq.Term(f, ts[0]) if len(ts) == 1 else wq.And([wq.Term(f, t) for t in ts]) for f in fields)
+        return _or(alts)
 
-    def term_any_field(self, term: str, weight: float, fields: tuple[str, ...]) -> wq.Query:
-        return _or([wq.Term(f, term, boost=weight * self.boosts.get(f, 1.0)) for f in fields])
-
-    def phrase(self, text: str, fields: tuple[str, ...]) -> wq.Query | None:
-        """Quoted words in order, in any of the fields; never expanded."""
+    def phrase_query(self, text: str, fields: tuple[str, ...]) -> wq.Query | None:
+        """Quoted words in this order, in any of the fields."""
         phrase_terms = terms(text)
-        if not phrase_terms:  # only punctuation between the quotes
+        if not phrase_terms:
             return None
-        self.out.highlight.update(phrase_terms)
-        self.out.concepts.append(frozenset(phrase_terms))
         if len(phrase_terms) == 1:
-            return self.term_any_field(phrase_terms[0], 1.0, fields)
-        return _or([wq.Phrase(f, phrase_terms, boost=PHRASE_BOOST * self.boosts.get(f, 1.0)) for f in fields])
+            return _or([wq.Term(f, phrase_terms[0]) for f in fields])
+        return _or([wq.Phrase(f, phrase_terms) for f in fields])
 
-    def code(self, item: Code | CodePrefix | CodeRange) -> wq.Query:
-        """Exact code first, then pages listing it among Similar Codes; codes are never fuzzed."""
+    @staticmethod
+    def code_query(item: Code | CodePrefix | CodeRange) -> wq.Query:
+        """The code itself or pages listing it among Similar Codes; codes under a prefix or in a range."""
         if isinstance(item, Code):
-            self.out.highlight.add(item.code.lower())
-            return wq.Or([wq.Term("code", item.code, boost=CODE_BOOST),
-                          wq.Term("similar_codes", item.code, boost=SIMILAR_BOOST)])
+            return wq.Or([wq.Term("code", item.code), wq.Term("similar_codes", item.code)])
         if isinstance(item, CodePrefix):
-            return wq.Prefix("code", item.prefix, boost=CODE_BOOST)
-        return wq.TermRange("code", item.low, item.high, boost=CODE_BOOST)
+            return wq.Prefix("code", item.prefix)
+        return wq.TermRange("code", item.low, item.high)
 
 
 def _or(queries: list[wq.Query]) -> wq.Query | None:
@@ -416,4 +478,4 @@ def _or(queries: list[wq.Query]) -> wq.Query | None:
     return queries[0] if len(queries) == 1 else wq.Or(queries)
 
 
-__all__ = ["Compiled", "Compiler", "Expansion", "Settings"]
+__all__ = ["Compiled", "Compiler", "Expansion"]

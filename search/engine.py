@@ -4,8 +4,12 @@ Whoosh's matcher tree costs microseconds per document per query node; an expande
 hundred term-field leaves then takes a second on 68,000 pages. This scorer reads each rare term's
 postings a block at a time into a dict of scores, takes the best candidates, and adds the common
 terms ("approach", "removal": on thousands of pages) only for those candidates, from the stored
-header terms of each page. Queries with phrases or explicit boolean operators use Whoosh's own
-matchers instead (see searcher.py).
+header terms of each page. Every query is ranked here: for phrases, boolean operators and scopes,
+Whoosh's matchers only decide which pages match (the ``allowed`` set), and this scorer ranks them.
+
+``Engine.run`` is a pipeline of named stages over typed records: candidates (rare terms, codes,
+common-term fallback), filtering, re-scoring (common terms, coverage, priors) and diversification
+(variants of one procedure). Every constant comes from the frozen RankingConfig (index/boosts.toml).
 """
 
 from __future__ import annotations
@@ -22,27 +26,15 @@ from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
 from procsearch.index.analysis import terms
+from procsearch.index.boosts import RankingConfig
 from procsearch.index.schema import HEADER_FIELDS, HEADER_TERMS, RESCORE_FIELDS, decode_header_terms
 
 from .postings import POSTINGS_CACHE_MAX, Postings, PostingsCache, new_postings
 from .thesaurus import APPROACHES
 
-K1 = 1.2
-B = 0.75
-CANDIDATES = 250  # pages re-scored with common terms
-FALLBACK_SHARE = 60  # of the CANDIDATES, places kept for pages brought by common terms
-FALLBACK_TERMS = 1  # common terms read in full for a concept that has no rare term (its least common)
-CANDIDATE_DF_MAX = 0.25  # ...unless even its least common term is on more pages than this share
-PHRASE_BOOST = 1.5
-CODE_BOOST = 1000.0
-SIMILAR_BOOST = 20.0
-HEADER_COVER = 2.0  # final score *= 1 + HEADER_COVER * share of the best header field's words matched
-COORD_BASE = 0.2  # final score = score * (COORD_BASE + share of query concepts matched)
-PHRASE_SPREAD = 0.5  # an n-word alternative weighs weight / n ** PHRASE_SPREAD per word
-# A query that names no approach ranks the open approach first among variants (score *= 1 +
-# OPEN_PRIOR): an operation is open unless said otherwise, as ICD-9-CM and coders take it.
-OPEN_PRIOR = 0.1
-VARIANT_FACTOR = 0.9  # see _spread_variants
+# Where a word's frequency over whole pages is looked up: the longest fields, where a word most
+# pages use shows up (a look-up per field costs, and every query term needs one).
+PAGE_DF_FIELDS = ("title", "summary", "procedure")
 # Title words that tell variants of one procedure apart: the side and the approach.
 VARIANT_TERMS = frozenset(t for text in (*APPROACHES, "approach", "right", "left", "bilateral")
                           for t in terms(text))
@@ -50,17 +42,25 @@ VARIANT_TERMS = frozenset(t for text in (*APPROACHES, "approach", "right", "left
 
 @dataclass(frozen=True)
 class Alt:
-    """One way of saying a concept: its index terms, weight against typed words, and fields."""
+    """One way of saying a concept: its index terms, weight against typed words, and fields;
+    ``text`` is how the user (or the thesaurus) wrote it, for explanations."""
 
     terms: tuple[str, ...]
     weight: float
     fields: tuple[str, ...]
+    text: str = ""
 
-    @property
-    def per_term(self) -> float:
+    def per_term(self, spread: float) -> float:
         """Each word's share: a page with all n words scores more than one with a few, but a
         long alternative does not outweigh a typed word by its length alone."""
-        return self.weight / len(self.terms) ** PHRASE_SPREAD
+        return self.weight / len(self.terms) ** spread
+
+    def word_of(self, term: str) -> str:
+        """The written word an index term came from ("colonoscopi" -> "colonoscopy")."""
+        for word in self.text.split():
+            if term in terms(word):
+                return word.strip("\"'(),;.")
+        return term
 
 
 @dataclass
@@ -75,12 +75,13 @@ class Concept:
 
 @dataclass
 class Plan:
-    """A free-text query reduced to what the scorer needs."""
+    """A query reduced to what the scorer needs."""
 
     concepts: list[Concept] = field(default_factory=list)
     codes: list[str] = field(default_factory=list)
     negatives: list[Concept] = field(default_factory=list)
     phrase: tuple[str, ...] = ()  # typed words' terms, for the header phrase bonus
+    phrase_text: str = ""  # the same words as typed, for explanations
     unsearched: frozenset[str] = frozenset()  # words a query never searches (of, and): not counted in a title
     names_approach: bool = False  # some word or expansion of the query is an approach
 
@@ -91,6 +92,35 @@ class Scored:
 
     docnum: int
     score: float
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One word's share of a page's score in one field (after the page's multipliers)."""
+
+    word: str
+    field: str
+    score: float
+
+
+@dataclass(frozen=True)
+class ConceptMatch:
+    """A concept after the candidate stage: per alternative, the scores of its rare terms per page
+    and the common terms left for re-scoring; and the best alternative's rare score per page."""
+
+    rare: tuple[dict[int, float], ...]
+    common: tuple[tuple[str, ...], ...]
+    best: dict[int, float]
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """What the candidate stages found: a first score per page, the pages only common terms
+    brought (some places are kept for them), code scores, and how many pages matched."""
+
+    partial: dict[int, float]
+    fallback: frozenset[int]
+    codes: dict[int, float]
 
 
 class _Segment:
@@ -152,13 +182,13 @@ class Engine:
     """BM25F over one open Whoosh searcher; caches lengths per segment and recently read postings
     (an Engine lives as long as its index generation, so nothing cached outlives the data)."""
 
-    def __init__(self, searcher, boosts: dict[str, float], common_df: int,
-                 cache_postings: int = POSTINGS_CACHE_MAX) -> None:
+    def __init__(self, searcher, config: RankingConfig, cache_postings: int = POSTINGS_CACHE_MAX) -> None:
         self.searcher = searcher
-        self.boosts = boosts
-        self.common_df = common_df
+        self.config = config
+        self.boosts = config.fields
         reader = searcher.reader()
         self.n = max(1, reader.doc_count_all())
+        self.common_df = config.common_df(self.n)
         subs = getattr(searcher, "subsearchers", None) or [(searcher, 0)]
         self.segments = [_Segment(s.reader(), offset) for s, offset in subs]
         self._offsets = [seg.offset for seg in self.segments]
@@ -174,8 +204,9 @@ class Engine:
         """K1 * length normalisation for each of Whoosh's 256 length bytes."""
         table = self._norms.get(fieldname)
         if table is None:
+            k1, b = self.config.k1, self.config.b
             avg = self.reader.field_length(fieldname) / self.n or 1.0
-            table = [K1 * ((1 - B) + B * byte_to_length(b) / avg) for b in range(256)]
+            table = [k1 * ((1 - b) + b * byte_to_length(x) / avg) for x in range(256)]
             self._norms[fieldname] = table
         return table
 
@@ -184,6 +215,16 @@ class Engine:
         value = self._idf.get(key)
         if value is None:
             df = self.reader.doc_frequency(fieldname, term)
+            value = math.log(1 + (self.n - df + 0.5) / (df + 0.5)) if df else 0.0
+            self._idf[key] = value
+        return value
+
+    def page_idf(self, term: str) -> float:
+        """IDF of a term over whole pages (its df in the field where it is most frequent)."""
+        key = ("", term)
+        value = self._idf.get(key)
+        if value is None:
+            df = self.df(term, PAGE_DF_FIELDS)
             value = math.log(1 + (self.n - df + 0.5) / (df + 0.5)) if df else 0.0
             self._idf[key] = value
         return value
@@ -198,14 +239,23 @@ class Engine:
             self._df[key] = value
         return value
 
+    def factor(self, term: str, fieldname: str, weight: float) -> float:
+        """weight * idf * field boost * (K1 + 1): BM25 of one term in one field is factor * tf / den.
+        The IDF blends the term's rarity in the field with its rarity over whole pages
+        (``idf_page_share``): a word most pages use ("surgery", "pain") weighs little even where
+        few pages have it in that field, while a body part rare in titles keeps its weight there."""
+        share = self.config.idf_page_share
+        idf = self.idf(fieldname, term) * (1 - share) + self.page_idf(term) * share if share else \
+            self.idf(fieldname, term)
+        return idf * weight * self.boosts.get(fieldname, 1.0) * (self.config.k1 + 1)
+
     # -- scoring --------------------------------------------------------------------------------
 
     def term_scores(self, term: str, fieldname: str, weight: float, out: dict[int, float]) -> None:
         """Add weight * BM25 of one term in one field to ``out`` for every page containing it."""
-        idf = self.idf(fieldname, term)
-        if not idf:
+        factor = self.factor(term, fieldname, weight)
+        if not factor:
             return
-        factor = idf * weight * self.boosts.get(fieldname, 1.0) * (K1 + 1)
         postings = self.postings(fieldname, term)
         if not out:  # 0.0 + x is x: the first term fills the dict in one go
             out.update(zip(postings.docs, [factor * tf / den for tf, den in zip(postings.tfs, postings.dens)]))
@@ -246,73 +296,128 @@ class Engine:
         return set(docs)
 
     def docs_with(self, term: str, fields: tuple[str, ...]) -> set[int]:
-        docs: dict[int, float] = {}
+        docs: set[int] = set()
         for f in fields:
-            self.term_scores(term, f, 1.0, docs)
+            docs.update(self.postings(f, term).docs)
+        return docs
+
+    def docs_with_code_prefix(self, prefix: str) -> set[int]:
+        """Pages whose code starts with the prefix."""
+        docs: dict[int, float] = {}
+        for term in self.reader.expand_prefix("code", prefix):
+            self._postings_any("code", term.decode("utf-8") if isinstance(term, bytes) else term, docs)
         return set(docs)
 
-    def run(self, plan: Plan, allowed: set[int] | None, explain: bool) -> tuple[list[Scored], int]:
-        """(scored candidates best first, number of pages matched)."""
+    # -- the pipeline ---------------------------------------------------------------------------
+
+    def run(self, plan: Plan, allowed: set[int] | frozenset[int] | None,
+            required: bool = False) -> tuple[list[Scored], int]:
+        """(scored candidates best first, number of pages matched). ``allowed``: the only pages that
+        may match; with ``required`` every one of them matches (a structured query's Whoosh set),
+        whatever the plan's words score on it."""
+        matches = self.match_concepts(plan)
+        found = self.candidates(plan, matches)
+        found = self.restrict(found, plan, allowed, required)
+        rescorer = self.rescorer(plan, matches, found.codes)
+        # A page the query's structure matched but none of its words scores (a pure exclusion, a
+        # code prefix among words it lacks) still matched: it follows the scored pages.
+        floor = self.config.match_floor if required else 0.0
+        ranked = sorted((-(rescorer.score(d) or floor), d)
+                        for d in _candidates(found.partial, found.fallback, self.config))
+        if self.config.variant_factor < 1.0:
+            ranked = _spread_variants(ranked, rescorer.variants, self.config.variant_factor)
+        return [Scored(d, -neg) for neg, d in ranked], len(found.partial)
+
+    def match_concepts(self, plan: Plan) -> list[ConceptMatch]:
+        """Stage 1 for every concept; with nothing rare anywhere, common words are promoted."""
+        matches = [self.match_concept(concept) for concept in plan.concepts]
+        if not plan.codes and not any(scores for m in matches for scores in m.rare):
+            matches = self.promote_common(plan, matches)
+        return matches
+
+    def match_concept(self, concept: Concept) -> ConceptMatch:
+        """Stage 1: each alternative's rare terms read in full; common ones are left for re-scoring."""
         rescore_fields = set(RESCORE_FIELDS)
-        rare: list[list[dict[int, float]]] = []  # [concept][alt] -> page -> score of rare terms
-        common: list[list[list[str]]] = []  # [concept][alt] -> common terms, scored on candidates only
-        best_rare: list[dict[int, float]] = []  # [concept] -> page -> best alternative's rare score
-        partial: dict[int, float] = {}
-        for concept in plan.concepts:
-            alt_scores, alt_common = [], []
-            for alt in concept.alts:
-                scores: dict[int, float] = {}
-                per_term = alt.per_term
-                deferred = []
-                key = self.key_term(alt)
-                for term in (alt.terms if key is None else (key,) + tuple(t for t in alt.terms if t != key)):
-                    if self.df(term, alt.fields) > self.common_df and rescore_fields & set(alt.fields):
-                        deferred.append(term)
-                        continue
-                    if key is None or term == key:
-                        for f in alt.fields:
-                            self.term_scores(term, f, per_term, scores)
-                        continue
-                    more: dict[int, float] = {}
+        alt_scores, alt_common = [], []
+        for alt in concept.alts:
+            scores: dict[int, float] = {}
+            per_term = alt.per_term(self.config.phrase_spread)
+            deferred = []
+            key = self.key_term(alt)
+            for term in (alt.terms if key is None else (key,) + tuple(t for t in alt.terms if t != key)):
+                if self.df(term, alt.fields) > self.common_df and rescore_fields & set(alt.fields):
+                    deferred.append(term)
+                    continue
+                if key is None or term == key:
                     for f in alt.fields:
-                        self.term_scores(term, f, per_term, more)
-                    for d, v in more.items():
-                        if d in scores:
-                            scores[d] += v
-                alt_scores.append(scores)
-                alt_common.append(deferred)
-            rare.append(alt_scores)
-            common.append(alt_common)
-            best_rare.append(_best_of(alt_scores))
-            _add_into(partial, best_rare[-1])
+                        self.term_scores(term, f, per_term, scores)
+                    continue
+                more: dict[int, float] = {}
+                for f in alt.fields:
+                    self.term_scores(term, f, per_term, more)
+                for d, v in more.items():
+                    if d in scores:
+                        scores[d] += v
+            alt_scores.append(scores)
+            alt_common.append(tuple(deferred))
+        return ConceptMatch(tuple(alt_scores), tuple(alt_common), _best_of(alt_scores))
+
+    def promote_common(self, plan: Plan, matches: list[ConceptMatch]) -> list[ConceptMatch]:
+        """A query of common words only ("patient", "pain") that no title holds: each concept's
+        least common typed term is read in full, in every field, so its pages are found and ranked."""
+        if any(self.df(t, ("title",)) for m in matches for ts in m.common for t in ts):
+            return matches  # the title fallback finds candidates
+        out = []
+        for concept, match in zip(plan.concepts, matches):
+            rare = list(match.rare)
+            common = list(match.common)
+            for ai, alt in enumerate(concept.alts[:1]):
+                if not common[ai]:
+                    continue
+                term = min(common[ai], key=lambda t: self.df(t, alt.fields))
+                scores: dict[int, float] = {}
+                for f in alt.fields:
+                    self.term_scores(term, f, alt.per_term(self.config.phrase_spread), scores)
+                rare[ai] = scores
+                common[ai] = tuple(t for t in common[ai] if t != term)
+            out.append(ConceptMatch(tuple(rare), tuple(common), _best_of(rare)))
+        return out
+
+    def candidates(self, plan: Plan, matches: list[ConceptMatch]) -> Candidates:
+        """Stage 2: first scores from rare terms and codes, plus pages common terms bring.
+
+        A concept said only in common words ("vein", "excision") still has to bring candidates:
+        its least common term, read in the title only, adds to the candidate scores (final scores
+        come from every header field). So does a common alternative that outweighs the concept's
+        rare ones: typed "excision" must not leave the candidates to its rarer synonym "resection".
+        """
+        cfg = self.config
+        partial: dict[int, float] = {}
+        for match in matches:
+            _add_into(partial, match.best)
         code_scores: dict[int, float] = defaultdict(float)
         for code in plan.codes:
             docnum = self.searcher.document_number(code=code)
             if docnum is not None:
-                code_scores[docnum] += CODE_BOOST
+                code_scores[docnum] += cfg.code_boost
             listed: dict[int, float] = {}
             self._postings_any("similar_codes", code, listed)
             for d in listed:
-                code_scores[d] += SIMILAR_BOOST
+                code_scores[d] += cfg.similar_boost
         _add_into(partial, code_scores)
-        # A concept said only in common words ("vein", "excision") still has to bring candidates:
-        # its least common term, read in the title only, adds to the candidate scores (final
-        # scores below come from every header field). So does a common alternative that outweighs
-        # the concept's rare ones: typed "excision" must not leave the candidates to its rarer
-        # synonym "resection".
-        fallback: set[int] = set()  # pages brought by common terms: some of them are always re-scored
+        fallback: set[int] = set()
         only_common = not partial  # nothing rare anywhere ("drainage"): the common terms must do
-        for ci, alts in enumerate(common):
-            concept = plan.concepts[ci]
-            rare_weight = max((a.weight for a, r in zip(concept.alts, rare[ci]) if r), default=0.0)
-            chosen = [(a, ts) for a, ts, r in zip(concept.alts, alts, rare[ci]) if not r and a.weight > rare_weight]
+        for concept, match in zip(plan.concepts, matches):
+            rare_weight = max((a.weight for a, r in zip(concept.alts, match.rare) if r), default=0.0)
+            chosen = [(a, ts) for a, ts, r in zip(concept.alts, match.common, match.rare)
+                      if not r and a.weight > rare_weight]
             weights = {t: alt.weight for alt, ts in chosen for t in ts}
             dfs = {t: self.df(t, ("title",)) for t in weights}
             ranked = sorted(weights, key=dfs.__getitem__)
-            if not ranked or (dfs[ranked[0]] > self.n * CANDIDATE_DF_MAX and not only_common):
+            if not ranked or (dfs[ranked[0]] > self.n * cfg.candidate_df_max and not only_common):
                 continue
             best: dict[int, float] = {}
-            for term in ranked[:FALLBACK_TERMS]:
+            for term in ranked[:cfg.fallback_terms]:
                 one: dict[int, float] = {}
                 self.term_scores(term, "title", weights[term], one)
                 for d, v in one.items():
@@ -320,21 +425,28 @@ class Engine:
                         best[d] = v
             _add_into(partial, best)
             fallback.update(best)
+        return Candidates(partial, frozenset(fallback), dict(code_scores))
+
+    def restrict(self, found: Candidates, plan: Plan, allowed: set[int] | frozenset[int] | None,
+                 required: bool = False) -> Candidates:
+        """Stage 3: only pages the query's filters and boolean structure allow, none it excludes."""
+        if required and allowed is not None:
+            get = found.partial.get
+            return Candidates({d: get(d, 0.0) for d in allowed}, found.fallback.intersection(allowed), found.codes)
         excluded: set[int] = set()
         for concept in plan.negatives:
             for alt in concept.alts:
                 for term in alt.terms:
                     excluded |= self.docs_with(term, alt.fields)
-        if excluded or allowed is not None:
-            partial = {d: s for d, s in partial.items() if d not in excluded and (allowed is None or d in allowed)}
-            fallback.intersection_update(partial)
-        concepts = [self._concept_rescore(concept, rare[ci], common[ci], best_rare[ci])
-                    for ci, concept in enumerate(plan.concepts)]
-        rescorer = _Rescorer(self, plan, concepts, code_scores)
-        ranked = sorted(((-rescorer.score(d), d) for d in _candidates(partial, fallback)))
-        if VARIANT_FACTOR < 1.0:
-            ranked = _spread_variants(ranked, rescorer.variants)
-        return [Scored(d, -neg) for neg, d in ranked], len(partial)
+        if not excluded and allowed is None:
+            return found
+        partial = {d: s for d, s in found.partial.items() if d not in excluded and (allowed is None or d in allowed)}
+        return Candidates(partial, found.fallback.intersection(partial), found.codes)
+
+    def rescorer(self, plan: Plan, matches: list[ConceptMatch], codes: dict[int, float]) -> _Rescorer:
+        """Stage 4's scorer: common terms counted in each candidate's stored header terms."""
+        concepts = [self._concept_rescore(concept, match) for concept, match in zip(plan.concepts, matches)]
+        return _Rescorer(self, plan, concepts, codes)
 
     def key_term(self, alt: Alt) -> str | None:
         """The rarest word of a multi-word expansion, when it is not a common one: a page must
@@ -346,16 +458,23 @@ class Engine:
         key = min(reversed(alt.terms), key=lambda t: self.df(t, alt.fields))
         return key if self.df(key, alt.fields) <= self.common_df else None
 
-    def _concept_rescore(self, concept: Concept, rare: list[dict[int, float]], common: list[list[str]],
-                         best_rare: dict[int, float]) -> _ConceptRescore:
+    def _concept_rescore(self, concept: Concept, match: ConceptMatch) -> _ConceptRescore:
         """A concept's alternatives with the BM25 factor of each common term in each header field."""
-        alts = [(rare[ai], [((t, f), self.idf(f, t) * alt.per_term
-                             * self.boosts.get(f, 1.0) * (K1 + 1))
-                            for t in common[ai] for f in alt.fields if f in RESCORE_FIELDS],
+        spread = self.config.phrase_spread
+        alts = [(match.rare[ai], [((t, f), self.factor(t, f, alt.per_term(spread)))
+                                  for t in match.common[ai] for f in alt.fields if f in RESCORE_FIELDS],
                  self.key_term(alt) is not None)
                 for ai, alt in enumerate(concept.alts)]
         keys = frozenset(key for _, pairs, _ in alts for key, _ in pairs)
-        return _ConceptRescore(best_rare, alts, keys)
+        return _ConceptRescore(match.best, alts, keys)
+
+    def _term_score_on(self, term: str, fieldname: str, weight: float, d: int) -> float:
+        """weight * BM25 of one term in one field on page d (postings hold sorted doc numbers)."""
+        post = self.postings(fieldname, term)
+        i = bisect.bisect_left(post.docs, d)
+        if i < len(post.docs) and post.docs[i] == d:
+            return self.factor(term, fieldname, weight) * post.tfs[i] / post.dens[i]
+        return 0.0
 
     def _postings_any(self, fieldname: str, term: str, out: dict[int, float]) -> None:
         tb = term.encode("utf-8")
@@ -369,18 +488,55 @@ class Engine:
         raw = seg.header(docnum - seg.offset)
         return decode_header_terms(raw, fields) if raw else {}
 
-    def explain(self, plan: Plan, docnums: list[int]) -> dict[int, dict[str, float]]:
-        """Per-field BM25 of every query term on the given pages (before concept max and coverage)."""
-        out: dict[int, dict[str, float]] = {d: defaultdict(float) for d in docnums}
-        terms = {(t, f, alt.per_term)
-                 for c in plan.concepts for alt in c.alts for t in alt.terms for f in alt.fields}
-        for term, f, w in terms:
-            scores: dict[int, float] = {}
-            self.term_scores(term, f, w, scores)
-            for d in docnums:
-                if scores.get(d):
-                    out[d][f] += scores[d]
-        return {d: dict(v) for d, v in out.items()}
+    # -- explanations ---------------------------------------------------------------------------
+
+    def explain(self, plan: Plan, scored: list[Scored]) -> dict[int, tuple[Contribution, ...]]:
+        """Per word and field, each page's share of its final score: the contributions of the
+        alternative that counted for each concept (in the words the user or thesaurus wrote),
+        code matches and the phrase bonus, scaled by the page's multipliers (coverage, title
+        cover, priors, variant spreading) so that they add up to the score."""
+        spread = self.config.phrase_spread
+        matches = self.match_concepts(plan)
+        rescorer = self.rescorer(plan, matches, self.candidates(plan, matches).codes)
+        out: dict[int, tuple[Contribution, ...]] = {}
+        for item in scored:
+            d = item.docnum
+            header = self._header_terms(d, set(RESCORE_FIELDS))
+            parts: list[Contribution] = []
+            found = rescorer._common_counts(header)
+            for concept, match, cr in zip(plan.concepts, matches, rescorer.concepts):
+                best_i, best = -1, 0.0
+                for ai, (rare_scores, pairs, keyed) in enumerate(cr.alts):
+                    s = rare_scores.get(d, 0.0)
+                    if keyed and not s:
+                        continue
+                    s += sum(factor * found[k][0] / found[k][1] for k, factor in pairs if k in found)
+                    if s > best:
+                        best_i, best = ai, s
+                if best_i < 0:
+                    continue
+                alt = concept.alts[best_i]
+                common = set(match.common[best_i])
+                for term in alt.terms:
+                    for f in alt.fields:
+                        if term in common:  # counted in the stored header terms, as the rescorer does
+                            hit = found.get((term, f))
+                            value = self.factor(term, f, alt.per_term(spread)) * hit[0] / hit[1] if hit else 0.0
+                        else:
+                            value = self._term_score_on(term, f, alt.per_term(spread), d)
+                        if value:
+                            parts.append(Contribution(alt.word_of(term), f, value))
+            code = rescorer.code_scores.get(d)
+            if code:
+                parts.append(Contribution("code", "code", code))
+            raw = sum(p.score for p in parts)
+            where, phrase = rescorer.phrase_score(header)
+            if phrase:
+                parts.append(Contribution(plan.phrase_text or "phrase", where, phrase))
+                raw += phrase
+            scale = item.score / raw if raw else 0.0
+            out[d] = tuple(Contribution(p.word, p.field, p.score * scale) for p in parts)
+        return out
 
 
 @dataclass(frozen=True)
@@ -400,7 +556,9 @@ class _Rescorer:
 
     def __init__(self, engine: Engine, plan: Plan, concepts: list[_ConceptRescore],
                  code_scores: dict[int, float]) -> None:
+        cfg = engine.config
         self.engine = engine
+        self.config = cfg
         self.concepts = concepts
         index = {id(c): i for i, c in enumerate(plan.concepts)}
         # A derived concept a page lacks still counts as covered when the page has the typed word
@@ -414,13 +572,13 @@ class _Rescorer:
         for concept in concepts:
             for term, f in concept.keys:
                 self.wanted[f].add(term)
-        self.header_fields = set(self.wanted) | (set(HEADER_FIELDS) if self.phrase or HEADER_COVER else set())
+        self.header_fields = set(self.wanted) | (set(HEADER_FIELDS) if self.phrase or cfg.header_cover else set())
         self.query_terms = frozenset(t for c in plan.concepts for a in c.alts for t in a.terms)
         self.unsearched = plan.unsearched
-        self.open_prior = 0.0 if plan.names_approach else OPEN_PRIOR
+        self.open_prior = 0.0 if plan.names_approach else cfg.open_prior
         self.variants: dict[int, tuple[str, ...]] = {}  # page -> its title without side and approach
         self.avg = {f: engine.reader.field_length(f) / engine.n or 1.0 for f in self.wanted}
-        self.phrase_bonus = [(f, PHRASE_BOOST * engine.boosts.get(f, 1.0)) for f in HEADER_FIELDS]
+        self.phrase_bonus = [(f, cfg.phrase_boost * engine.boosts.get(f, 1.0)) for f in HEADER_FIELDS]
 
     def score(self, d: int) -> float:
         header = self.engine._header_terms(d, self.header_fields) if self.header_fields else {}
@@ -441,26 +599,33 @@ class _Rescorer:
         if self.code_scores.get(d):
             total += self.code_scores[d]
             hits += self.n_codes
-        if self.phrase:
-            for f, bonus in self.phrase_bonus:
-                if f in header and _has_phrase(header[f], self.phrase):
-                    total += bonus
-                    break
+        total += self.phrase_score(header)[1]
         if self.open_prior and _has_phrase(header.get("title", ()), ("open", "approach"), 0):
             total *= 1 + self.open_prior
         self.variants[d] = tuple([t for t in header.get("title", ()) if t not in VARIANT_TERMS])
         coverage = min(1.0, hits / self.n_parts) if self.n_parts else 1.0
-        named = _header_cover(header, self.query_terms, self.unsearched) if HEADER_COVER else 0.0
-        return total * (COORD_BASE + coverage) * (1 + HEADER_COVER * named)
+        cover = self.config.header_cover
+        named = _header_cover(header, self.query_terms, self.unsearched) if cover else 0.0
+        return total * (self.config.coord_base + coverage) * (1 + cover * named)
+
+    def phrase_score(self, header: dict[str, list[str]]) -> tuple[str, float]:
+        """(field, bonus) of the first header field holding the typed words in order (a little
+        slop allowed), or ("", 0.0)."""
+        if self.phrase:
+            for f, bonus in self.phrase_bonus:
+                if f in header and _has_phrase(header[f], self.phrase):
+                    return f, bonus
+        return "", 0.0
 
     def _common_counts(self, header: dict[str, list[str]]) -> dict[tuple[str, str], tuple[int, float]]:
         """(tf, tf + K1 * length norm) of each common query term present in each header field."""
         found = {}
+        k1, b = self.config.k1, self.config.b
         for f, terms in self.wanted.items():
             toks = header.get(f)
             present = terms.intersection(toks) if toks else ()
             if present:
-                norm = K1 * ((1 - B) + B * len(toks) / self.avg[f])
+                norm = k1 * ((1 - b) + b * len(toks) / self.avg[f])
                 for term in present:
                     tf = toks.count(term)
                     found[(term, f)] = (tf, tf + norm)
@@ -504,30 +669,31 @@ def _header_cover(header: dict[str, list[str]], query_terms: frozenset[str], ski
     for f in HEADER_FIELDS:
         words = [t for t in header.get(f, ()) if t not in skip]
         if words:
-            best = max(best, sum(1 for t in words if t in query_terms) / len(words))
+            best = max(best, len([t for t in words if t in query_terms]) / len(words))
     return best
 
 
-def _candidates(partial: dict[int, float], fallback: set[int]) -> list[int]:
-    """The CANDIDATES best pages, FALLBACK_SHARE of the places kept for pages that common terms
+def _candidates(partial: dict[int, float], fallback: frozenset[int], cfg: RankingConfig) -> list[int]:
+    """The config's ``candidates`` best pages, ``fallback_share`` of the places kept for pages that common terms
     brought: rare terms score in every header field, common ones here only in the title, so
     without the reserve a rare synonym's pages could fill every place."""
-    chosen = _top(partial, CANDIDATES)
+    chosen = _top(partial, cfg.candidates)
     if not fallback:
         return chosen
     rest_docs = list(fallback.difference(chosen))  # fallback holds only pages of partial
     rest = dict(zip(rest_docs, itemgetter(*rest_docs)(partial))) if len(rest_docs) > 1 else \
         {d: partial[d] for d in rest_docs}
-    reserved = _top(rest, FALLBACK_SHARE)
+    reserved = _top(rest, cfg.fallback_share)
     if not reserved:
         return chosen
-    keep = _top({d: partial[d] for d in chosen}, CANDIDATES - len(reserved))
+    keep = _top({d: partial[d] for d in chosen}, cfg.candidates - len(reserved))
     return keep + reserved
 
 
-def _spread_variants(ranked: list[tuple[float, int]], variants: dict[int, tuple[str, ...]]) -> list[tuple[float, int]]:
+def _spread_variants(ranked: list[tuple[float, int]], variants: dict[int, tuple[str, ...]],
+                     factor: float) -> list[tuple[float, int]]:
     """Each further variant of a procedure already listed (the other side, another approach)
-    scores VARIANT_FACTOR times less than the one before it, so different procedures are not
+    scores ``factor`` times less than the one before it, so different procedures are not
     pushed off the first page by the variants of one. The best variant keeps its score.
     ``ranked`` holds (-score, docnum) pairs, best first."""
     seen: dict[tuple[str, ...], int] = {}
@@ -538,7 +704,7 @@ def _spread_variants(ranked: list[tuple[float, int]], variants: dict[int, tuple[
             n = seen.get(key, 0)
             seen[key] = n + 1
             if n:
-                neg *= VARIANT_FACTOR ** n
+                neg *= factor ** n
         out.append((neg, d))
     out.sort()
     return out

@@ -76,9 +76,11 @@ class Code:
 
 @dataclass(frozen=True)
 class CodePrefix:
-    """All codes starting with a prefix (622*, 0FT4)."""
+    """Codes starting with ``prefix``. ``bare``: typed without a star and shaped like a word too
+    ("6227", "J1"): the compiler reads it as a word when no code starts with it."""
 
     prefix: str
+    bare: bool = False
 
 
 @dataclass(frozen=True)
@@ -126,8 +128,11 @@ class ParsedQuery:
 
 _TOKEN = re.compile(r'-?"[^"]*"?|[()]|[^\s()"]+')
 _RANGE = re.compile(r"^([0-9A-Z]{5})-([0-9A-Z]{5})$")
-_PREFIX_STAR = re.compile(r"^([0-9A-Z]{1,6})\*$")
+_PREFIX_STAR = re.compile(r"^([0-9A-Z][0-9A-Z.]{0,7})\*$")
 _PCS_TABLE = re.compile(r"^[0-9][0-9A-HJ-NP-Z]{2,5}$")
+# The first characters of a CPT code ("6227") or of an HCPCS / ICD-10-CM code ("J1", "E11."),
+# typed without a star.
+_BARE_PREFIX = re.compile(r"^(\d{3,4}|[A-Z]\d{1,3}\.?)$")
 
 
 def clean(text: str) -> str:
@@ -144,8 +149,10 @@ def code_atom(token: str) -> Code | CodePrefix | CodeRange | None:
         low, high = sorted((m.group(1), m.group(2)))
         return CodeRange(low, high)
     m = _PREFIX_STAR.match(raw)
-    if m and any(ch.isdigit() for ch in m.group(1)):
-        return CodePrefix(normalize_code(m.group(1)).code)
+    if m and (len(m.group(1)) == 1 or any(ch.isdigit() for ch in m.group(1))):
+        return CodePrefix(m.group(1).replace(".", ""))
+    if _BARE_PREFIX.match(raw) and not is_code_shaped(raw.rstrip(".")):
+        return CodePrefix(raw.rstrip("."), bare=True)
     code = normalize_code(raw)
     if any(ch.isdigit() for ch in code.code) and is_code_shaped(code.code):
         return Code(code.code, code.modifier)
@@ -239,7 +246,9 @@ class _Parser:
             scoped = self.scoped(scope.lower(), value)
             if scoped is not False:
                 return scoped
-        text = tok.strip("+*:,;.!?'`") if not tok.endswith("*") else tok.strip("+:,;.!?'`")
+        text = tok.strip("+*:,;!?'`") if not tok.endswith("*") else tok.strip("+:,;!?'`")
+        if not code_atom(text):
+            text = text.strip(".")
         if not text or text in ("-", "&", "|"):
             return None
         code = code_atom(text)

@@ -31,6 +31,8 @@ def hit_payload(hit: Hit, full: bool = True) -> dict[str, Any]:
                          for s in hit.snippets]
         if hit.explanation:
             d["explanation"] = {k: v for k, v in hit.explanation}
+        if hit.contributions:
+            d["contributions"] = [{"word": w, "field": f, "score": v} for w, f, v in hit.contributions]
     else:
         d["snippet"] = f"{hit.snippets[0].section}: {hit.snippets[0].text}" if hit.snippets else ""
     return d

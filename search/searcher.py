@@ -18,8 +18,8 @@ from whoosh import query as wq
 from whoosh import scoring
 from whoosh import searching as whoosh_searching
 
-from procsearch.index import default_fields, expansion_fields, field_boosts
 from procsearch.index import integrity
+from procsearch.index.boosts import RankingConfig, load_ranking
 from procsearch.index.reader import open_reader
 from procsearch.index import store
 from procsearch.index.catalog import ensure_bundled_index
@@ -33,16 +33,14 @@ from procsearch.ingest.errors import ProcsearchError
 from procsearch.ingest.record import ProcedureRecord
 
 from .arguments import check_count, check_search_args, check_text
-from .compiler import Compiler, Expansion, Settings
-from .engine import COORD_BASE, Engine
+from .compiler import Compiler, Expansion
+from .engine import Contribution, Engine
 from .parse import CodePrefix, CodeRange, parse_query
 from .snippets import Snippet, make_snippets
 from .spelling import Speller
 from .thesaurus import Thesaurus, load_thesaurus
 
 log = logging.getLogger(__name__)
-RERANK_DEPTH = 50  # hits re-scored for coverage; also keeps Whoosh's limit (and so scores) stable
-COMMON_FRACTION = 0.04  # a term on more than this share of pages only re-scores candidates
 
 
 class SearcherClosedError(ProcsearchError):
@@ -78,7 +76,9 @@ class Hit:
     snippets: tuple[Snippet, ...]
     matched_sections: tuple[str, ...]
     source: str
+    # With explain=True: per field, and per (word, field), the shares of ``score`` (they add up to it).
     explanation: tuple[tuple[str, float], ...] = ()
+    contributions: tuple[tuple[str, str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -105,9 +105,12 @@ class Results:
 class Searcher:
     """An open index plus thesaurus and speller; use as a context manager or call close()."""
 
-    def __init__(self, index_dir: str, thesaurus_files: list[str] | None = None, expand: bool = True) -> None:
+    def __init__(self, index_dir: str, thesaurus_files: list[str] | None = None, expand: bool = True,
+                 ranking: RankingConfig | str | None = None) -> None:
         self.index_dir = index_dir
         self.expand = expand
+        # The ranking configuration: given, read from the named file, or index/boosts.toml.
+        self.ranking = ranking if isinstance(ranking, RankingConfig) else load_ranking(ranking)
         self._thesaurus_files = thesaurus_files
         self._lock = threading.RLock()
         self._searcher = None
@@ -115,10 +118,11 @@ class Searcher:
 
     @classmethod
     def open(cls, index_dir: str | os.PathLike[str] | None = None, thesaurus_files: list[str] | None = None,
-             expand: bool = True) -> "Searcher":
+             expand: bool = True, ranking: RankingConfig | str | None = None) -> "Searcher":
         """Open an index by directory or by the name ``procsearch index list`` shows; with neither,
-        the one PROCSEARCH_INDEX names, else the bundled corpus's index (built on first use)."""
-        return cls(locate_index(index_dir), thesaurus_files, expand)
+        the one PROCSEARCH_INDEX names, else the bundled corpus's index (built on first use).
+        ``ranking``: a RankingConfig or a boosts file overriding index/boosts.toml."""
+        return cls(locate_index(index_dir), thesaurus_files, expand, ranking)
 
     def __enter__(self) -> "Searcher":
         return self
@@ -146,10 +150,8 @@ class Searcher:
         for word in self._thesaurus.vocabulary():
             vocab.setdefault(word, 0)  # known, but not on any page
         self._speller = Speller(vocab)
-        self._settings = Settings(field_boosts(), default_fields(), expansion_fields())
-        self._boosts = self._settings.boosts
-        n = self._searcher.doc_count_all()
-        self._engine = Engine(self._searcher, self._boosts, max(50, int(n * COMMON_FRACTION)))
+        self._boosts = dict(self.ranking.fields)
+        self._engine = Engine(self._searcher, self.ranking)
         if old is not None:
             old.close()
 
@@ -183,27 +185,22 @@ class Searcher:
             self._refresh()
             s = self._searcher
             fields = tuple(f for f in section_fields if f in TEXT_FIELDS) or None
-            compiler = Compiler(self._settings, s.reader(), self._thesaurus if expand else None,
+            compiler = Compiler(self.ranking, s.reader(), self._thesaurus if expand else None,
                                 self._speller, fields)
             compiled = compiler.compile(parsed)
-            explained: dict[int, dict[str, float]] = {}
+            explained: dict[int, tuple[Contribution, ...]] = {}
             if compiled.code_listing:
                 ranked = self._list_codes(s, compiled.code_listing, systems)
                 total = len(ranked)
-            elif compiled.plan is not None:
+            else:
                 allowed = self._engine.docs_in_systems(systems) if systems else None
-                scored, total = self._engine.run(compiled.plan, allowed, explain)
+                if compiled.match is not None:
+                    matched = _matching(s, compiled.match)
+                    allowed = matched if allowed is None else matched & allowed
+                scored, total = self._engine.run(compiled.plan, allowed, required=compiled.match is not None)
                 ranked = [(r.docnum, r.score, None) for r in scored]
                 if explain:
-                    explained = self._engine.explain(compiled.plan, [d for d, _, _ in ranked[offset:offset + limit]])
-            else:
-                flt = wq.Or([wq.Term("code_system", x) for x in systems]) if systems else None
-                depth = max(RERANK_DEPTH, offset + limit)
-                raw = s.search(compiled.query, limit=depth, filter=flt, terms=bool(compiled.concepts))
-                ranked = self._rerank(raw, compiled.concepts)
-                total = raw.scored_length() if raw.scored_length() < depth else raw.estimated_length()
-                if explain:
-                    explained = {d: self._explain(s, d, compiled.query) for d, _, _ in ranked[offset:offset + limit]}
+                    explained = self._engine.explain(compiled.plan, scored[offset:offset + limit])
             page = ranked[offset:offset + limit]
             hits = tuple(self._hit(s, docnum, score, compiled, fields, explained.get(docnum))
                          for docnum, score, _ in page)
@@ -243,44 +240,20 @@ class Searcher:
             out.append((docnum, 1.0, None))
         return out
 
-    def _rerank(self, raw, concepts: list[frozenset[str]]) -> list[tuple[int, float, object]]:
-        """Multiply scores by how many of the query's concepts each page matched."""
-        out = []
-        for hit in raw:
-            score = hit.score
-            if concepts and hit.results.has_matched_terms():
-                matched = {t.decode("utf-8") if isinstance(t, bytes) else t for _, t in hit.matched_terms()}
-                coverage = sum(1 for c in concepts if c & matched) / len(concepts)
-                score *= COORD_BASE + coverage
-            out.append((hit.docnum, score, hit))
-        out.sort(key=lambda x: -x[1])
-        return out
-
-    def _hit(self, s, docnum: int, score: float, compiled, fields, explained: dict[str, float] | None) -> Hit:
+    def _hit(self, s, docnum: int, score: float, compiled, fields,
+             explained: tuple[Contribution, ...] | None) -> Hit:
         stored = s.stored_fields(docnum)
         record = ProcedureRecord.from_json(stored["record"])
         snippets, matched = make_snippets(record, compiled.highlight, self._boosts, fields or ())
-        explanation = tuple(sorted(((FIELD_TO_LABEL.get(k, k), round(v, 3)) for k, v in explained.items()),
-                                   key=lambda kv: -kv[1])) if explained else ()
+        per_field: dict[str, float] = {}
+        for c in explained or ():
+            label = _field_label(c.field)
+            per_field[label] = per_field.get(label, 0.0) + c.score
+        explanation = tuple(sorted(((k, round(v, 3)) for k, v in per_field.items()), key=lambda kv: -kv[1]))
+        contributions = tuple(sorted(((c.word, _field_label(c.field), round(c.score, 3)) for c in explained or ()),
+                                     key=lambda x: -x[2]))
         return Hit(record.code, record.code_system, record.title, record.name, record.technical_term,
-                   round(score, 4), snippets, matched, record.source, explanation)
-
-    def _explain(self, s, docnum: int, q: wq.Query) -> dict[str, float]:
-        """Per-field sum of the term scores that matched this page (before concept max and coverage)."""
-        totals: dict[str, float] = {}
-        for leaf in q.leaves():
-            fieldname = getattr(leaf, "fieldname", None)
-            if fieldname is None:
-                continue
-            try:
-                m = leaf.matcher(s, s.context())
-                if m.is_active():
-                    m.skip_to(docnum)
-                if m.is_active() and m.id() == docnum:
-                    totals[fieldname] = totals.get(fieldname, 0.0) + m.score()
-            except Exception:  # a leaf that cannot score alone (e.g. a range) is left out
-                continue
-        return totals
+                   round(score, 4), snippets, matched, record.source, explanation, contributions)
 
     @_damage_reported
     def get(self, code: str) -> ProcedureRecord | None:
@@ -327,7 +300,7 @@ class Searcher:
         with self._lock:
             self._refresh()
             reader = self._searcher.reader()
-            compiler = Compiler(self._settings, reader, self._thesaurus, self._speller)
+            compiler = Compiler(self.ranking, reader, self._thesaurus, self._speller)
             for raw in text.split():
                 word = raw.strip("\"'()[]{}.,;:!?*-+")
                 if len(word) >= 4 and word.isalpha() and not compiler.is_known(word):
@@ -345,6 +318,28 @@ def encodable(text: str) -> str:
         return text
     except UnicodeEncodeError:
         return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def _matching(s, q: wq.Query) -> set[int]:
+    """The live pages a structured query matches, by set algebra over its leaves (Whoosh's own
+    AndNot matcher over unions of many field terms can let excluded pages through)."""
+    if isinstance(q, wq.And):
+        parts = [_matching(s, sub) for sub in q.subqueries]
+        return set.intersection(*parts) if parts else set()
+    if isinstance(q, wq.Or):
+        return set().union(*(_matching(s, sub) for sub in q.subqueries))
+    if isinstance(q, wq.AndNot):
+        return _matching(s, q.a) - _matching(s, q.b)
+    if isinstance(q, wq.Not):
+        return _matching(s, wq.Every()) - _matching(s, q.query)
+    if q is wq.NullQuery:
+        return set()
+    return set(s.docs_for_query(q))
+
+
+def _field_label(fieldname: str) -> str:
+    """A field as users name it: the section's heading, or the header field's own name."""
+    return FIELD_TO_LABEL.get(fieldname, fieldname)
 
 
 def _unique(expansions: list[Expansion]) -> list[Expansion]:

@@ -23,7 +23,7 @@ def _answers(s: Searcher) -> list[tuple]:
 
 def _with_cache(index_dir: str, max_postings: int) -> Searcher:
     s = Searcher(index_dir)
-    s._engine = Engine(s._searcher, s._boosts, s._engine.common_df, cache_postings=max_postings)
+    s._engine = Engine(s._searcher, s.ranking, cache_postings=max_postings)
     return s
 
 

@@ -58,7 +58,8 @@ GOLDEN = [
     row("fluid on the lungs", "32554"),
     row("C-section", "59510"),
     row("breathing tube", "31500",
-        bug="69436 (ear tubes, 'ventilating tube') outranks 31500, whose name is 'Breathing Tube Placement'"),
+        bug="69436 (ear tubes) has 'tube' in every header field and 'breathing' in its Procedure Description; "
+            "31500 says 'Breathing Tube' in its name only, and 'endotracheal' counts as a weaker synonym"),
     # --- clinical words --------------------------------------------------------------------------
     row("lumbar puncture", "62270 009U3ZX", "set"),
     row("laparoscopic cholecystectomy", "47562 0FT44ZZ", "set"),
