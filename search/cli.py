@@ -305,6 +305,25 @@ def similar(code: str, index_dir: str | None, limit: int) -> None:
         click.echo(f"{other:<8} {title}  ({why})")
 
 
+@cli.command()
+@index_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes, all serving the same index.")
+def serve(index_dir: str | None, host: str, port: int, workers: int) -> None:
+    """Serve the search page and the JSON API (/api/v1/...) over HTTP until interrupted."""
+    from procsearch.index import open_live
+
+    from .web.server import serve as run_server, url_of
+
+    target = _resolve_index(index_dir)
+    open_live(target)  # a missing or unusable index fails here, in one line, before any worker starts
+    click.echo(f"Serving {target} at {url_of(host, port)} ({workers} worker{'s' if workers > 1 else ''}; "
+               f"Ctrl-C stops)")
+    run_server(target, host, port, workers)
+
+
 def main() -> None:
     """Entry point: library errors become one line and exit 1, never a traceback."""
     try:

@@ -14,6 +14,7 @@ import bisect
 import heapq
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from operator import itemgetter
 
@@ -247,8 +248,10 @@ class Engine:
             self.term_scores(term, f, 1.0, docs)
         return set(docs)
 
-    def run(self, plan: Plan, allowed: set[int] | None, explain: bool) -> tuple[list[Scored], int]:
-        """(scored candidates best first, number of pages matched)."""
+    def run(self, plan: Plan, allowed: set[int] | None, explain: bool,
+            on_match: Callable[[dict[int, float]], None] | None = None) -> tuple[list[Scored], int]:
+        """(scored candidates best first, number of pages matched); ``on_match`` is given every
+        page the query matched before the code-system filter (for facet counts)."""
         rescore_fields = set(RESCORE_FIELDS)
         rare: list[list[dict[int, float]]] = []  # [concept][alt] -> page -> score of rare terms
         common: list[list[list[str]]] = []  # [concept][alt] -> common terms, scored on candidates only
@@ -321,8 +324,13 @@ class Engine:
             for alt in concept.alts:
                 for term in alt.terms:
                     excluded |= self.docs_with(term, alt.fields)
+        if excluded:
+            partial = {d: s for d, s in partial.items() if d not in excluded}
+        if on_match is not None:
+            on_match(partial)
+        if allowed is not None:
+            partial = {d: s for d, s in partial.items() if d in allowed}
         if excluded or allowed is not None:
-            partial = {d: s for d, s in partial.items() if d not in excluded and (allowed is None or d in allowed)}
             fallback.intersection_update(partial)
         concepts = [self._concept_rescore(concept, rare[ci], common[ci], best_rare[ci])
                     for ci, concept in enumerate(plan.concepts)]

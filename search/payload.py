@@ -1,17 +1,20 @@
 """JSON shapes of results and records: one definition for the CLI, the Python API and HTTP.
 
 Every face that prints JSON (``search --format json``, ``show --format json``, the web API)
-builds it here, so one test table can check them all.
+builds it here, so one test table can check them all. Times are ISO 8601 in UTC.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime, timezone
 from typing import Any
 
 from procsearch.ingest.record import ProcedureRecord
 
-from .searcher import Hit, Results
+from .completion import Completion
+from .facets import Facets
+from .searcher import Hit, IndexStatus, Results
 
 
 def hit_payload(hit: Hit, full: bool = True) -> dict[str, Any]:
@@ -48,3 +51,40 @@ def results_payload(results: Results) -> dict[str, Any]:
 def record_payload(record: ProcedureRecord) -> dict[str, Any]:
     """The object ``procsearch show --format json`` prints: the whole record."""
     return record.to_dict()
+
+
+def facets_payload(facets: Facets | None) -> dict[str, Any]:
+    """Facet counts as the web API sends them: ``{"code_system": [...], "section": [...]}``, each
+    entry ``{"value", "label", "count"}`` where ``value`` is what the matching filter takes."""
+    if facets is None:
+        return {"code_system": [], "section": []}
+    return {"code_system": [asdict(c) for c in facets.code_systems],
+            "section": [asdict(c) for c in facets.sections]}
+
+
+def search_payload(results: Results) -> dict[str, Any]:
+    """The web API's search object: what ``search --format json`` prints, plus ``facets``."""
+    out = results_payload(results)
+    out["facets"] = facets_payload(results.facets)
+    return out
+
+
+def similar_payload(code: str, rows: list[tuple[str, str, str]]) -> dict[str, Any]:
+    """Related codes of one page: its own Similar Codes first (``listed``), then look-alikes."""
+    return {"code": code, "similar": [{"code": c, "title": title, "why": why} for c, title, why in rows]}
+
+
+def completions_payload(text: str, completions: list[Completion]) -> dict[str, Any]:
+    """Completions of a half-typed query, in the order to show them."""
+    return {"query": text, "completions": [asdict(c) for c in completions]}
+
+
+def status_payload(status: IndexStatus) -> dict[str, Any]:
+    """What a health check reports: the generation served, its size and when it was built."""
+    return {"status": "ok", "generation": status.generation, "documents": status.documents,
+            "built_at": _iso(status.built_at), "updated_at": _iso(status.updated_at),
+            "schema_version": status.schema_version}
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).isoformat(timespec="seconds")

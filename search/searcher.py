@@ -8,7 +8,9 @@ generation as soon as a build or update publishes one.
 from __future__ import annotations
 
 import logging
+import os
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -22,13 +24,15 @@ from procsearch.index import store
 from procsearch.index.errors import IndexMissingError
 from procsearch.index.location import default_index_dir
 from procsearch.index.reader import generation_token
-from procsearch.index.schema import FIELD_TO_LABEL, TEXT_FIELDS
+from procsearch.index.schema import FIELD_TO_LABEL, SECTION_FIELDS, TEXT_FIELDS
 from procsearch.index.analysis import fold
 from procsearch.ingest.codes import normalize_code
 from procsearch.ingest.record import ProcedureRecord
 
 from .compiler import Compiler, Expansion, Settings
 from .engine import COORD_BASE, Engine
+from .completion import Completer, Completion
+from .facets import FacetCounter, Facets
 from .parse import CodePrefix, CodeRange, parse_query
 from .snippets import Snippet, make_snippets
 from .spelling import Speller
@@ -64,12 +68,25 @@ class Results:
     expansions: tuple[Expansion, ...] = ()
     notes: tuple[str, ...] = ()
     suggestions: tuple[str, ...] = ()
+    facets: Facets | None = None  # with search(..., facets=True)
 
     def __len__(self) -> int:
         return len(self.hits)
 
     def __iter__(self):
         return iter(self.hits)
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    """Which generation a Searcher serves: for health checks and for telling replicas apart."""
+
+    index_dir: str
+    generation: str
+    documents: int
+    built_at: float
+    updated_at: float
+    schema_version: int
 
 
 class Searcher:
@@ -109,6 +126,7 @@ class Searcher:
     def _open(self) -> None:
         gen, ix, reader = open_reader(self.index_dir)
         self._token = generation_token(self.index_dir)
+        self._generation = gen
         old = self._searcher
         self._searcher = whoosh_searching.Searcher(reader, weighting=scoring.BM25F(), fromindex=ix)
         self._thesaurus: Thesaurus = load_thesaurus(self._thesaurus_files)
@@ -120,6 +138,8 @@ class Searcher:
         self._boosts = self._settings.boosts
         n = self._searcher.doc_count_all()
         self._engine = Engine(self._searcher, self._boosts, max(50, int(n * COMMON_FRACTION)))
+        self._facets = FacetCounter(self._engine)
+        self._completer: Completer | None = None  # built on the first complete() of a generation
         if old is not None:
             old.close()
 
@@ -132,8 +152,9 @@ class Searcher:
 
     def search(self, query: str, limit: int = 10, offset: int = 0, code_system: str | None = None,
                sections: list[str] | tuple[str, ...] | None = None, expand: bool | None = None,
-               explain: bool = False) -> Results:
-        """Ranked hits with snippets; any string is accepted (bad syntax falls back to words)."""
+               explain: bool = False, facets: bool = False) -> Results:
+        """Ranked hits with snippets; any string is accepted (bad syntax falls back to words).
+        ``facets=True`` also counts the matched pages per code system and section (Results.facets)."""
         limit = max(0, int(limit))
         offset = max(0, int(offset))
         parsed = parse_query(query)
@@ -148,12 +169,17 @@ class Searcher:
                                 self._speller, fields)
             compiled = compiler.compile(parsed)
             explained: dict[int, dict[str, float]] = {}
+            matched: list[Collection[int]] = []  # every matched page, before the system filter
             if compiled.code_listing:
                 ranked = self._list_codes(s, compiled.code_listing, systems)
                 total = len(ranked)
+                if facets:
+                    matched.append({d for d, _, _ in (self._list_codes(s, compiled.code_listing, [])
+                                                      if systems else ranked)})
             elif compiled.plan is not None:
                 allowed = self._engine.docs_in_systems(systems) if systems else None
-                scored, total = self._engine.run(compiled.plan, allowed, explain)
+                scored, total = self._engine.run(compiled.plan, allowed, explain,
+                                                 matched.append if facets else None)
                 ranked = [(r.docnum, r.score, None) for r in scored]
                 if explain:
                     explained = self._engine.explain(compiled.plan, [d for d, _, _ in ranked[offset:offset + limit]])
@@ -165,9 +191,12 @@ class Searcher:
                 total = raw.scored_length() if raw.scored_length() < depth else raw.estimated_length()
                 if explain:
                     explained = {d: self._explain(s, d, compiled.query) for d, _, _ in ranked[offset:offset + limit]}
+                if facets:
+                    matched.append(s.docs_for_query(compiled.query))
             page = ranked[offset:offset + limit]
             hits = tuple(self._hit(s, docnum, score, compiled, fields, explained.get(docnum))
                          for docnum, score, _ in page)
+            counted = self._count_facets(matched[0], systems, compiled, fields) if matched else None
         corrected = None
         if compiled.corrections:
             corrected = query
@@ -176,7 +205,23 @@ class Searcher:
         suggestions = tuple(self.suggest(query)) if not hits else ()
         return Results(query, hits, max(total, len(ranked)), offset, corrected,
                        tuple(compiled.corrections.items()), tuple(_unique(compiled.expansions)),
-                       parsed.notes, suggestions)
+                       parsed.notes, suggestions, counted)
+
+    def _count_facets(self, matched: Collection[int], systems: list[str], compiled,
+                      fields: tuple[str, ...] | None) -> Facets:
+        """Facets of one search (called under the lock): systems over every matched page, sections
+        over the pages the system filter keeps, in the searched sections (all when none is chosen)."""
+        counter = self._facets
+        if not isinstance(matched, (set, frozenset, dict)):
+            matched = set(matched)
+        kept = matched
+        if systems:
+            pages = self._facets.systems()
+            allowed = set().union(*(pages.get(x, ()) for x in systems))
+            kept = allowed.intersection(matched)
+        searched = fields or self._settings.default_fields
+        sections = tuple(f for f in searched if f in SECTION_FIELDS)
+        return Facets(counter.count_systems(matched), counter.count_sections(kept, _typed_terms(compiled), sections))
 
     def _list_codes(self, s, items, systems: list[str]) -> list[tuple[int, float, None]]:
         """Codes under prefixes and in ranges, in code order, read off the term list (no scoring)."""
@@ -275,6 +320,25 @@ class Searcher:
                 out.append((hit["code"], ProcedureRecord.from_json(hit["record"]).title, "similar wording"))
         return out[:max(limit, len(record.similar_codes))]
 
+    def complete(self, text: str, limit: int = 8) -> list[Completion]:
+        """Completions of a half-typed query: codes with that prefix, titles that begin with it,
+        words that finish its last word (search-as-you-type; a few binary searches each)."""
+        with self._lock:
+            self._refresh()
+            if self._completer is None:
+                self._completer = Completer(self._engine, self._speller.counts)
+            return self._completer.complete(text, limit)
+
+    def status(self) -> IndexStatus:
+        """The generation this Searcher answers from (switching first if a newer one was published)."""
+        with self._lock:
+            self._refresh()
+            gen = self._generation
+            documents = self._searcher.doc_count()
+        meta = store.read_meta(gen)
+        return IndexStatus(self.index_dir, os.path.basename(gen), documents, meta.built_at, meta.updated_at,
+                           meta.schema_version)
+
     def suggest(self, text: str) -> list[str]:
         """Spelling corrections for the unknown words of a query, best first."""
         out = []
@@ -287,6 +351,17 @@ class Searcher:
                     for s in self._speller.suggest(fold(word), 3):
                         out.append(text.replace(word, s))
         return list(dict.fromkeys(out))
+
+
+def _typed_terms(compiled) -> set[str]:
+    """The terms of the words the user typed (as corrected) and of the codes: what a section
+    counts as matched by, for facets (expansions are matched in titles and summaries)."""
+    if compiled.plan is None:
+        return set(compiled.highlight)
+    plan = compiled.plan
+    out = {t for c in plan.concepts if c.parent is None and c.alts and c.alts[0].weight >= 1.0 for t in c.alts[0].terms}
+    out.update(code.lower() for code in plan.codes)
+    return out
 
 
 def _unique(expansions: list[Expansion]) -> list[Expansion]:
@@ -310,4 +385,4 @@ def ensure_bundled_index() -> str:
     return index_dir
 
 
-__all__ = ["Hit", "IndexMissingError", "Results", "Searcher", "Snippet", "ensure_bundled_index"]
+__all__ = ["Completion", "Hit", "IndexMissingError", "IndexStatus", "Results", "Searcher", "Snippet", "ensure_bundled_index"]

@@ -1,0 +1,33 @@
+"""Running the application under uvicorn, in one or several worker processes.
+
+Each worker opens the index itself: the segment files are memory mapped, so the workers share
+the page cache rather than holding copies, and each one switches to a newly published
+generation on its next request (generations are immutable directories; CURRENT names the live
+one). The server only reads the index, so stopping it, even mid-request, cannot damage anything;
+on SIGINT or SIGTERM uvicorn stops accepting connections and lets requests in flight finish.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .app import INDEX_ENV
+
+GRACEFUL_SECONDS = 10  # requests in flight get this long to finish when the server is stopped
+
+
+def url_of(host: str, port: int) -> str:
+    """The address to open in a browser (IPv6 hosts in brackets)."""
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/"
+
+
+def serve(index_dir: str, host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
+          log_level: str = "warning") -> None:
+    """Serve the index until interrupted. Blocks; the index must exist (the caller builds it)."""
+    import uvicorn
+
+    os.environ[INDEX_ENV] = os.path.abspath(index_dir)  # inherited by spawned workers
+    uvicorn.run("procsearch.search.web.app:app_from_env", factory=True, host=host, port=port,
+                workers=workers, log_level=log_level, timeout_graceful_shutdown=GRACEFUL_SECONDS,
+                server_header=False)
