@@ -191,8 +191,10 @@ class Searcher:
                 total = raw.scored_length() if raw.scored_length() < depth else raw.estimated_length()
                 if explain:
                     explained = {d: self._explain(s, d, compiled.query) for d, _, _ in ranked[offset:offset + limit]}
-                if facets:
-                    matched.append(s.docs_for_query(compiled.query))
+                if facets:  # the exact count comes with the pages; Whoosh's total past `depth` is an estimate
+                    docs = set(s.docs_for_query(compiled.query))
+                    matched.append(docs)
+                    total = len(self._in_systems(docs, systems)) if systems else len(docs)
             page = ranked[offset:offset + limit]
             hits = tuple(self._hit(s, docnum, score, compiled, fields, explained.get(docnum))
                          for docnum, score, _ in page)
@@ -207,6 +209,10 @@ class Searcher:
                        tuple(compiled.corrections.items()), tuple(_unique(compiled.expansions)),
                        parsed.notes, suggestions, counted)
 
+    def _in_systems(self, docs: Collection[int], systems: list[str]) -> set[int]:
+        pages = self._facets.systems()
+        return set().union(*(pages.get(x, ()) for x in systems)).intersection(docs)
+
     def _count_facets(self, matched: Collection[int], systems: list[str], compiled,
                       fields: tuple[str, ...] | None) -> Facets:
         """Facets of one search (called under the lock): systems over every matched page, sections
@@ -214,11 +220,7 @@ class Searcher:
         counter = self._facets
         if not isinstance(matched, (set, frozenset, dict)):
             matched = set(matched)
-        kept = matched
-        if systems:
-            pages = self._facets.systems()
-            allowed = set().union(*(pages.get(x, ()) for x in systems))
-            kept = allowed.intersection(matched)
+        kept = self._in_systems(matched, systems) if systems else matched
         searched = fields or self._settings.default_fields
         sections = tuple(f for f in searched if f in SECTION_FIELDS)
         return Facets(counter.count_systems(matched), counter.count_sections(kept, _typed_terms(compiled), sections))

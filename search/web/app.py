@@ -159,7 +159,9 @@ def create_app(index_dir: str) -> FastAPI:
 
     @app.get("/healthz", summary="Index generation, documents, build time")
     def healthz(request: Request) -> JSONResponse:
-        return JSONResponse(status_payload(_searcher(request).status()), headers={"cache-control": "no-store"})
+        body = status_payload(_searcher(request).status())
+        body["worker"] = os.getpid()  # which worker process answered: each one switches generations itself
+        return JSONResponse(body, headers={"cache-control": "no-store"})
 
     @app.get("/api/openapi.json", include_in_schema=False)
     def openapi() -> JSONResponse:
