@@ -4,7 +4,8 @@ Each worker opens the index itself: the segment files are memory mapped, so the 
 the page cache rather than holding copies, and each one switches to a newly published
 generation on its next request (generations are immutable directories; CURRENT names the live
 one). The server only reads the index, so stopping it, even mid-request, cannot damage anything;
-on SIGINT or SIGTERM uvicorn stops accepting connections and lets requests in flight finish.
+on SIGINT or SIGTERM uvicorn stops accepting connections and lets requests in flight finish (then
+exits 0 after Ctrl-C, or by SIGTERM's own status, as process managers expect).
 """
 
 from __future__ import annotations
@@ -28,6 +29,13 @@ def serve(index_dir: str, host: str = "127.0.0.1", port: int = 8000, workers: in
     import uvicorn
 
     os.environ[INDEX_ENV] = os.path.abspath(index_dir)  # inherited by spawned workers
+    try:
+        _run(uvicorn, host, port, workers, log_level)
+    except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C once it has stopped cleanly: a normal end
+        pass
+
+
+def _run(uvicorn, host: str, port: int, workers: int, log_level: str) -> None:
     uvicorn.run("procsearch.search.web.app:app_from_env", factory=True, host=host, port=port,
                 workers=workers, log_level=log_level, timeout_graceful_shutdown=GRACEFUL_SECONDS,
                 server_header=False)
