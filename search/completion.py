@@ -12,6 +12,7 @@ import bisect
 import heapq
 import json
 import os
+import threading
 from dataclasses import dataclass
 
 from procsearch.index.analysis import fold, stem_word, terms
@@ -34,11 +35,12 @@ class Completion:
 
 
 class Completer:
-    """Completions over one open index generation (an Engine's segments and searcher)."""
+    """Completions over one index generation. It reads through a Whoosh reader of its own, under a
+    lock of its own, so completions never wait for a search running in another thread."""
 
-    def __init__(self, engine, vocab: dict[str, int]) -> None:
-        self.engine = engine
-        self.searcher = engine.searcher
+    def __init__(self, engine, vocab: dict[str, int], reader) -> None:
+        self.reader = reader
+        self._lock = threading.Lock()
         self._titles = _title_keys(engine)  # sorted (analysed title terms joined by spaces, docnum)
         self._title_strings = [key for key, _ in self._titles]
         words = sorted((w, n) for w, n in vocab.items() if n > 0)
@@ -47,6 +49,14 @@ class Completer:
 
     def complete(self, text: str, limit: int = 8) -> list[Completion]:
         """Codes first when the last word has a digit, then titles, then words; no duplicates."""
+        with self._lock:
+            return self._complete(text, limit)
+
+    def close(self) -> None:
+        with self._lock:
+            self.reader.close()
+
+    def _complete(self, text: str, limit: int) -> list[Completion]:
         text = text.lstrip()
         if not text.strip() or limit <= 0:
             return []
@@ -72,9 +82,9 @@ class Completer:
         if not wanted or limit <= 0:
             return []
         out = []
-        for term in self.searcher.reader().expand_prefix("code", wanted):
+        for term in self.reader.expand_prefix("code", wanted):
             code = term.decode("utf-8") if isinstance(term, bytes) else term
-            title = self._title_of(self.searcher.document_number(code=code))
+            title = self._title_of(self._live_doc(code))
             if title is None:  # deleted page
                 continue
             out.append(Completion("code", code, code, title))
@@ -125,10 +135,22 @@ class Completer:
                 out.append(Completion("word", lead + self._words[i]))
         return out[:limit]
 
+    def _live_doc(self, code: str) -> int | None:
+        """The page of a code, unless it was deleted (a code term can outlive its page)."""
+        try:
+            postings = self.reader.postings("code", code)
+        except Exception:  # TermNotFound
+            return None
+        while postings.is_active():
+            if not self.reader.is_deleted(postings.id()):
+                return postings.id()
+            postings.next()
+        return None
+
     def _record(self, docnum: int | None) -> dict | None:
         if docnum is None:
             return None
-        stored = self.searcher.stored_fields(docnum)
+        stored = self.reader.stored_fields(docnum)
         return json.loads(stored["record"]) if stored and "record" in stored else None
 
     def _title_of(self, docnum: int | None) -> str | None:

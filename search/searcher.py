@@ -117,6 +117,9 @@ class Searcher:
 
     def close(self) -> None:
         with self._lock:
+            if self._completer is not None:
+                self._completer.close()
+                self._completer = None
             if self._searcher is not None:
                 self._searcher.close()
                 self._searcher = None
@@ -139,7 +142,10 @@ class Searcher:
         n = self._searcher.doc_count_all()
         self._engine = Engine(self._searcher, self._boosts, max(50, int(n * COMMON_FRACTION)))
         self._facets = FacetCounter(self._engine)
-        self._completer: Completer | None = None  # built on the first complete() of a generation
+        self._ix = ix
+        # Built on the first complete() of a generation. The old one is not closed here: a
+        # completion may still be running on it (they do not take this lock); it goes with its last user.
+        self._completer: Completer | None = None
         if old is not None:
             old.close()
 
@@ -325,11 +331,18 @@ class Searcher:
     def complete(self, text: str, limit: int = 8) -> list[Completion]:
         """Completions of a half-typed query: codes with that prefix, titles that begin with it,
         words that finish its last word (search-as-you-type; a few binary searches each)."""
-        with self._lock:
-            self._refresh()
-            if self._completer is None:
-                self._completer = Completer(self._engine, self._speller.counts)
-            return self._completer.complete(text, limit)
+        completer = self._completer
+        if completer is None or generation_token(self.index_dir) != self._token:
+            with self._lock:
+                self._refresh()
+                if self._completer is None:
+                    self._completer = Completer(self._engine, self._speller.counts, self._ix.reader())
+                completer = self._completer
+        return completer.complete(text, limit)
+
+    def completion_ready(self) -> bool:
+        """Whether complete() would answer at once (no generation switch or table to build first)."""
+        return self._completer is not None and generation_token(self.index_dir) == self._token
 
     def status(self) -> IndexStatus:
         """The generation this Searcher answers from (switching first if a newer one was published)."""

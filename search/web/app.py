@@ -19,6 +19,7 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from procsearch import __version__
@@ -126,10 +127,17 @@ def api_router() -> APIRouter:
     @router.get("/suggest", summary="Completions of a half-typed query",
                 description="Codes with the typed prefix, titles that begin with the typed words, and "
                             "words that finish the last one.")
-    def suggest(request: Request, q: Annotated[str, Query()],
-                limit: Annotated[int, Query(ge=1, le=20)] = 8) -> JSONResponse:
+    async def suggest(request: Request, q: Annotated[str, Query()],
+                      limit: Annotated[int, Query(ge=1, le=20)] = 8) -> JSONResponse:
+        # Answered on the event loop (a few binary searches, no wait for running searches), unless
+        # the completion table of a new generation has to be built first.
         _query_text(q)
-        return JSONResponse(completions_payload(q, _searcher(request).complete(q, limit)))
+        searcher = _searcher(request)
+        if searcher.completion_ready():
+            found = searcher.complete(q, limit)
+        else:
+            found = await run_in_threadpool(searcher.complete, q, limit)
+        return JSONResponse(completions_payload(q, found))
 
     return router
 
