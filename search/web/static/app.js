@@ -263,7 +263,8 @@ async function showRecord(code) {
       " ", el("span", { class: "why" }, `(${s.why})`)));
   if (items.length) view.append(el("section", { class: "similar" }, el("h2", {}, "Similar codes"), el("ul", {}, ...items)));
   view.setAttribute("tabindex", "-1");
-  if (document.activeElement !== box) view.focus();
+  window.scrollTo(0, 0);
+  if (document.activeElement !== box) view.focus({ preventScroll: true });
 }
 
 // -- typing: search as you type and suggestions -------------------------------------------------
