@@ -70,7 +70,7 @@ def search_payload(results: Results) -> dict[str, Any]:
 
 
 def similar_payload(code: str, rows: list[tuple[str, str, str]]) -> dict[str, Any]:
-    """Related codes of one page: its own Similar Codes first (``listed``), then look-alikes."""
+    """Related codes of one page: its own Similar Codes first, then look-alikes; ``why`` says which."""
     return {"code": code, "similar": [{"code": c, "title": title, "why": why} for c, title, why in rows]}
 
 

@@ -130,6 +130,7 @@ class Searcher:
         gen, ix, reader = open_reader(self.index_dir)
         self._token = generation_token(self.index_dir)
         self._generation = gen
+        self._meta = store.read_meta(gen)  # read now: a generation two updates old may be pruned
         old = self._searcher
         self._searcher = whoosh_searching.Searcher(reader, weighting=scoring.BM25F(), fromindex=ix)
         self._thesaurus: Thesaurus = load_thesaurus(self._thesaurus_files)
@@ -222,7 +223,8 @@ class Searcher:
     def _count_facets(self, matched: Collection[int], systems: list[str], compiled,
                       fields: tuple[str, ...] | None) -> Facets:
         """Facets of one search (called under the lock): systems over every matched page, sections
-        over the pages the system filter keeps, in the searched sections (all when none is chosen)."""
+        over the pages the system filter keeps, in the sections searched (the default fields' when
+        the query names none)."""
         counter = self._facets
         if not isinstance(matched, (set, frozenset, dict)):
             matched = set(matched)
@@ -348,9 +350,8 @@ class Searcher:
         """The generation this Searcher answers from (switching first if a newer one was published)."""
         with self._lock:
             self._refresh()
-            gen = self._generation
+            gen, meta = self._generation, self._meta
             documents = self._searcher.doc_count()
-        meta = store.read_meta(gen)
         return IndexStatus(self.index_dir, os.path.basename(gen), documents, meta.built_at, meta.updated_at,
                            meta.schema_version)
 
