@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime, timezone
+from collections.abc import Collection
 from typing import Any
 
 from procsearch.ingest.record import ProcedureRecord
@@ -69,9 +70,11 @@ def search_payload(results: Results) -> dict[str, Any]:
     return out
 
 
-def similar_payload(code: str, rows: list[tuple[str, str, str]]) -> dict[str, Any]:
-    """Related codes of one page: its own Similar Codes first, then look-alikes; ``why`` says which."""
-    return {"code": code, "similar": [{"code": c, "title": title, "why": why} for c, title, why in rows]}
+def similar_payload(code: str, rows: list[tuple[str, str, str]], indexed: Collection[str]) -> dict[str, Any]:
+    """Related codes of one page: its own Similar Codes first, then look-alikes; ``why`` says which,
+    and ``indexed`` whether the index has a page for the code (a page may list codes it does not)."""
+    return {"code": code, "similar": [{"code": c, "title": title, "why": why, "indexed": c in indexed}
+                                      for c, title, why in rows]}
 
 
 def completions_payload(text: str, completions: list[Completion]) -> dict[str, Any]:

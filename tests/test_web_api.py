@@ -120,6 +120,9 @@ def test_similar_lists_the_pages_own_codes_first(client, searcher) -> None:
     assert [r["code"] for r in rows[:len(listed)]] == listed
     assert all(r["why"] == "listed on the page" for r in rows[:len(listed)])
     assert any(r["why"] == "similar wording" for r in rows[len(listed):])
+    for r in rows:  # a page may list codes the index has no page for
+        assert r["indexed"] == (searcher.get(r["code"]) is not None)
+    assert any(r["indexed"] for r in rows) and all(r["indexed"] for r in rows[len(listed):])
     r = client.get("/api/codes/00000/similar")
     assert r.status_code == 404
     one_line_error(r)

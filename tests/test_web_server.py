@@ -81,6 +81,9 @@ def test_every_worker_picks_up_a_published_update(small_index: tuple[Path, str])
         assert len(set(before.values())) == 1
         status, _ = get_json(server.url + "/api/codes/21356")
         assert status == 404
+        for _ in range(4):  # answers each worker keeps must not outlive their generation
+            status, body = get_json(server.url + "/api/search?q=zygomatic%20arch")
+            assert status == 200 and "21356" not in [h["code"] for h in body["hits"]]
         write_page(corpus, "21356", "Zygomatic arch fracture repair",
                    sections={"Summary": "Open repair of a fractured zygomatic arch."})
         update_index([str(corpus)], index_dir)

@@ -11,19 +11,22 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
+from collections import OrderedDict
 from contextlib import asynccontextmanager
 from importlib.resources import files
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from procsearch import __version__
 from procsearch.index.errors import IndexCorruptError, IndexMissingError, IndexVersionError
+from procsearch.index.reader import generation_token
 from procsearch.ingest.errors import ProcsearchError
 
 from ..filters import FilterError, resolve_section, resolve_system
@@ -37,6 +40,7 @@ MAX_QUERY_CHARS = 500  # longer than any procedure description; a longer query i
 MAX_CODE_CHARS = 40
 MAX_LIMIT = 100
 MAX_OFFSET = 10_000
+ANSWER_CACHE_SIZE = 256  # search answers kept per worker (a few kB each)
 STATIC = files("procsearch.search") / "web" / "static"
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -46,6 +50,29 @@ SECURITY_HEADERS = [
     (b"referrer-policy", b"no-referrer"),
     (b"x-frame-options", b"DENY"),
 ]
+
+
+class AnswerCache:
+    """This worker's recent search answers, keyed by index generation and parameters: going back,
+    paging back and switching a facet off repeat a request, and a search costs tens of ms."""
+
+    def __init__(self, size: int = ANSWER_CACHE_SIZE) -> None:
+        self.size = size
+        self._answers: OrderedDict[tuple, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> bytes | None:
+        with self._lock:
+            body = self._answers.get(key)
+            if body is not None:
+                self._answers.move_to_end(key)
+            return body
+
+    def put(self, key: tuple, body: bytes) -> None:
+        with self._lock:
+            self._answers[key] = body
+            while len(self._answers) > self.size:
+                self._answers.popitem(last=False)
 
 
 class ApiError(Exception):
@@ -100,9 +127,15 @@ def api_router() -> APIRouter:
         text = _query_text(q)
         code_system = resolve_system(system) if system else None
         sections = [resolve_section(s) for s in section or () if s.strip()]
-        results = _searcher(request).search(text, limit=limit, offset=offset, code_system=code_system,
-                                            sections=sections, expand=expand, facets=True)
-        return JSONResponse(search_payload(results))
+        searcher = _searcher(request)
+        key = (generation_token(searcher.index_dir), text, limit, offset, code_system, tuple(sections), expand)
+        body = request.app.state.answers.get(key)
+        if body is None:
+            results = searcher.search(text, limit=limit, offset=offset, code_system=code_system,
+                                      sections=sections, expand=expand, facets=True)
+            body = JSONResponse(search_payload(results)).body
+            request.app.state.answers.put(key, body)
+        return Response(body, media_type="application/json")
 
     @router.get("/codes/{code}", summary="One page's whole record",
                 responses={404: {"description": "No page for this code"}})
@@ -122,7 +155,9 @@ def api_router() -> APIRouter:
         page = searcher.get(wanted)
         if page is None:
             raise ApiError(404, f"no page for code {code.strip()!r} in the index")
-        return JSONResponse(similar_payload(page.code, searcher.similar(page.code, limit)))
+        rows = searcher.similar(page.code, limit)
+        indexed = {c for c, _, _ in rows if searcher.get(c) is not None}
+        return JSONResponse(similar_payload(page.code, rows, indexed))
 
     @router.get("/suggest", summary="Completions of a half-typed query",
                 description="Codes with the typed prefix, titles that begin with the typed words, and "
@@ -161,6 +196,7 @@ def create_app(index_dir: str) -> FastAPI:
                   description="Search medical procedure pages by code, lay words or clinical words.",
                   openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None)
     app.state.index_dir = index_dir
+    app.state.answers = AnswerCache()
     router = api_router()
     app.include_router(router, prefix="/api/v1", tags=["v1"])
     app.include_router(router, prefix="/api", include_in_schema=False)  # the current version

@@ -259,8 +259,8 @@ async function showRecord(code) {
     view.append(el("section", {}, el("h2", {}, label), body));
   }
   const items = (similar.similar || []).map((s) =>
-    el("li", {}, el("a", { href: `/code/${encodeURIComponent(s.code)}`, "data-nav": "" }, `${s.code} ${s.title}`),
-      " ", el("span", { class: "why" }, `(${s.why})`)));
+    el("li", {}, s.indexed ? el("a", { href: `/code/${encodeURIComponent(s.code)}`, "data-nav": "" }, `${s.code} ${s.title}`)
+      : `${s.code} ${s.title}`, " ", el("span", { class: "why" }, s.indexed ? `(${s.why})` : `(${s.why}; no page in this index)`)));
   if (items.length) view.append(el("section", { class: "similar" }, el("h2", {}, "Similar codes"), el("ul", {}, ...items)));
   view.setAttribute("tabindex", "-1");
   window.scrollTo(0, 0);
