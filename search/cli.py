@@ -315,10 +315,11 @@ def serve(index_dir: str | None, host: str, port: int, workers: int) -> None:
     """Serve the search page and the JSON API (/api/v1/...) over HTTP until interrupted."""
     from procsearch.index import open_live
 
-    from .web.server import serve as run_server, url_of
+    from .web.server import check_address, serve as run_server, url_of
 
     target = _resolve_index(index_dir)
     open_live(target)  # a missing or unusable index fails here, in one line, before any worker starts
+    check_address(host, port)
     click.echo(f"Serving {target} at {url_of(host, port)} ({workers} worker{'s' if workers > 1 else ''}; "
                f"Ctrl-C stops)")
     run_server(target, host, port, workers)

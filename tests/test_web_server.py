@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -123,3 +124,16 @@ def test_stopping_mid_request_answers_what_it_accepted(small_index: tuple[Path, 
     for status, body in answered:  # every accepted request got its whole answer
         assert status == 200 and body["hits"][0]["code"] == "27447"
     assert Path(index_dir, "CURRENT").read_text() == current
+
+
+def test_serve_refuses_a_port_in_use_in_one_line(small_index: tuple[Path, str]) -> None:
+    _, index_dir = small_index
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        run = subprocess.run([sys.executable, "-m", "procsearch", "serve", "--index", index_dir, "--port", str(port)],
+                             capture_output=True, text=True, timeout=60)
+    assert run.returncode == 1 and run.stdout == ""
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"port {port}" in lines[0] and "--port" in lines[0]

@@ -11,6 +11,9 @@ exits 0 after Ctrl-C, or by SIGTERM's own status, as process managers expect).
 from __future__ import annotations
 
 import os
+import socket
+
+from procsearch.ingest.errors import ProcsearchError
 
 from .app import INDEX_ENV
 
@@ -23,11 +26,25 @@ def url_of(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
+def check_address(host: str, port: int) -> None:
+    """Fail in one line, before any worker starts, when the address cannot be listened on."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        family, kind, proto, _, address = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:
+        raise ProcsearchError(f"cannot listen on {host} port {port}: {exc.strerror or exc}; "
+                              f"choose another with --port or --host") from None
+
+
 def serve(index_dir: str, host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
           log_level: str = "warning") -> None:
     """Serve the index until interrupted. Blocks; the index must exist (the caller builds it)."""
     import uvicorn
 
+    check_address(host, port)
     os.environ[INDEX_ENV] = os.path.abspath(index_dir)  # inherited by spawned workers
     try:
         _run(uvicorn, host, port, workers, log_level)
