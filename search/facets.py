@@ -6,14 +6,14 @@ so a search filtered to CPT still offers the other systems with their counts. Se
 over the pages the query matched with every filter, in the sections it searched (the default
 fields, or the sections asked for): a page counts for a section holding one of the words typed.
 Words on more pages than the ranking's common-word share (see Engine.common_df: "approach",
-"procedure") are left out of the section counts: they are on nearly every page, and reading their
+"procedure"; counted over the fields the word was searched in) are left out of the section counts: they are on nearly every page, and reading their
 long posting lists in every section would cost a search several times over. Everything else is
 read from the posting lists the ranking has just read (and cached).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from procsearch.index.schema import SECTION_FIELDS
@@ -75,18 +75,21 @@ class FacetCounter:
         systems = self.systems()
         return sum(len(d) for d in systems.values()) == self.engine.reader.doc_count()
 
-    def count_sections(self, matched: Collection[int], terms: Iterable[str],
+    def count_sections(self, matched: Collection[int], terms: Mapping[str, tuple[str, ...]],
                        fields: Iterable[str] = SECTION_FIELDS) -> tuple[FacetCount, ...]:
-        """Matched pages per section field holding at least one of the terms (common ones left out)."""
+        """Matched pages per section field holding at least one of the terms. ``terms`` maps each
+        term to the fields it was searched in: its document frequency over those is what the
+        ranking has already looked up, and a common term is left out of every section."""
         if not matched:
             return ()
-        wanted = sorted(set(terms))
         engine = self.engine
+        rare = [(t, set(searched)) for t, searched in sorted(terms.items())
+                if engine.df(t, searched) <= engine.common_df]
         out = []
         for f in fields:
             pages: set[int] = set()
-            for t in wanted:
-                if engine.df(t, (f,)) <= engine.common_df:
+            for t, searched in rare:
+                if f in searched:
                     pages.update(engine.postings(f, t).docs)
             n = _overlap(pages, matched)
             if n:

@@ -231,7 +231,8 @@ class Searcher:
         kept = self._in_systems(matched, systems) if systems else matched
         searched = fields or self._settings.default_fields
         sections = tuple(f for f in searched if f in SECTION_FIELDS)
-        return Facets(counter.count_systems(matched), counter.count_sections(kept, _typed_terms(compiled), sections))
+        return Facets(counter.count_systems(matched),
+                      counter.count_sections(kept, _typed_terms(compiled, tuple(searched)), sections))
 
     def _list_codes(self, s, items, systems: list[str]) -> list[tuple[int, float, None]]:
         """Codes under prefixes and in ranges, in code order, read off the term list (no scoring)."""
@@ -369,14 +370,19 @@ class Searcher:
         return list(dict.fromkeys(out))
 
 
-def _typed_terms(compiled) -> set[str]:
-    """The terms of the words the user typed (as corrected) and of the codes: what a section
-    counts as matched by, for facets (expansions are matched in titles and summaries)."""
+def _typed_terms(compiled, searched: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """The terms of the words the user typed (as corrected) and of the codes, each with the fields
+    it was searched in: what a section counts as matched by, for facets (expansions are matched
+    in titles and summaries)."""
     if compiled.plan is None:
-        return set(compiled.highlight)
-    plan = compiled.plan
-    out = {t for c in plan.concepts if c.parent is None and c.alts and c.alts[0].weight >= 1.0 for t in c.alts[0].terms}
-    out.update(code.lower() for code in plan.codes)
+        return {t: searched for t in compiled.highlight}
+    out: dict[str, tuple[str, ...]] = {}
+    for c in compiled.plan.concepts:
+        if c.parent is None and c.alts and c.alts[0].weight >= 1.0:
+            for t in c.alts[0].terms:
+                out.setdefault(t, c.alts[0].fields)
+    for code in compiled.plan.codes:
+        out.setdefault(code.lower(), searched)
     return out
 
 
