@@ -563,15 +563,36 @@ def similar(code: str, index_dir: str | None, limit: int, fmt: str) -> None:
         if record is None:
             raise _no_page(code)
         rows = searcher.similar(code, limit)
+        indexed = {c for c, _, _ in rows if searcher.get(c) is not None} if fmt == "json" else set()
     if fmt == "json":
         import json
 
         from .payload import similar_payload
 
-        click.echo(json.dumps(similar_payload(record.code, rows), ensure_ascii=False, indent=1))
+        click.echo(json.dumps(similar_payload(record.code, rows, indexed), ensure_ascii=False, indent=1))
         return
     for other, title, why in rows:
         click.echo(f"{safe.line(other):<8} {safe.line(title)}  ({why})")
+
+
+@cli.command()
+@index_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes, all serving the same index.")
+def serve(index_dir: str | None, host: str, port: int, workers: int) -> None:
+    """Serve the search page and the JSON API (/api/v1/...) over HTTP until interrupted."""
+    from procsearch.index import open_live
+
+    from .web.server import check_address, serve as run_server, url_of
+
+    target = _resolve_index(index_dir)
+    open_live(target)  # a missing or unusable index fails here, in one line, before any worker starts
+    check_address(host, port)
+    click.echo(f"Serving {target} at {url_of(host, port)} ({workers} worker{'s' if workers > 1 else ''}; "
+               f"Ctrl-C stops)")
+    run_server(target, host, port, workers)
 
 
 def main() -> None:

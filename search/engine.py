@@ -18,6 +18,7 @@ import bisect
 import heapq
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from operator import itemgetter
 
@@ -310,14 +311,15 @@ class Engine:
 
     # -- the pipeline ---------------------------------------------------------------------------
 
-    def run(self, plan: Plan, allowed: set[int] | frozenset[int] | None,
-            required: bool = False) -> tuple[list[Scored], int]:
+    def run(self, plan: Plan, allowed: set[int] | frozenset[int] | None, required: bool = False,
+            on_match: Callable[[dict[int, float]], None] | None = None) -> tuple[list[Scored], int]:
         """(scored candidates best first, number of pages matched). ``allowed``: the only pages that
         may match; with ``required`` every one of them matches (a structured query's Whoosh set),
-        whatever the plan's words score on it."""
+        whatever the plan's words score on it. ``on_match`` is given every page the words matched
+        before ``allowed`` applies (for facet counts)."""
         matches = self.match_concepts(plan)
         found = self.candidates(plan, matches)
-        found = self.restrict(found, plan, allowed, required)
+        found = self.restrict(found, plan, allowed, required, on_match)
         rescorer = self.rescorer(plan, matches, found.codes)
         # A page the query's structure matched but none of its words scores (a pure exclusion, a
         # code prefix among words it lacks) still matched: it follows the scored pages.
@@ -428,7 +430,7 @@ class Engine:
         return Candidates(partial, frozenset(fallback), dict(code_scores))
 
     def restrict(self, found: Candidates, plan: Plan, allowed: set[int] | frozenset[int] | None,
-                 required: bool = False) -> Candidates:
+                 required: bool = False, on_match: Callable[[dict[int, float]], None] | None = None) -> Candidates:
         """Stage 3: only pages the query's filters and boolean structure allow, none it excludes."""
         if required and allowed is not None:
             get = found.partial.get
@@ -438,6 +440,8 @@ class Engine:
             for alt in concept.alts:
                 for term in alt.terms:
                     excluded |= self.docs_with(term, alt.fields)
+        if on_match is not None:
+            on_match({d: s for d, s in found.partial.items() if d not in excluded} if excluded else found.partial)
         if not excluded and allowed is None:
             return found
         partial = {d: s for d, s in found.partial.items() if d not in excluded and (allowed is None or d in allowed)}

@@ -2,19 +2,23 @@
 
 Every face that prints JSON (``search --format json``, ``--batch``, ``show --format json``,
 ``similar --format json``, the web API) builds it here, so one test table can check them all.
+Times are ISO 8601 in UTC.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import asdict
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # type names only: this module must not load Whoosh
     from procsearch.index.catalog import IndexEntry
     from procsearch.ingest.record import ProcedureRecord
 
-    from .searcher import Hit, Results
+    from .completion import Completion
+    from .facets import Facets
+    from .searcher import Hit, IndexStatus, Results
 
 BATCH_HIT_KEYS = ("code", "title", "score", "snippet")
 
@@ -70,12 +74,46 @@ def batch_payload(results: Results) -> dict[str, Any]:
     return {"query": results.query, "total": results.total, "offset": results.offset, "hits": hits}
 
 
-def similar_payload(code: str, rows: Iterable[tuple[str, str, str]]) -> dict[str, Any]:
-    """The object ``procsearch similar --format json`` prints: the code asked about and its related
-    pages in order, each with why it is related ("listed on the page" or "similar wording")."""
-    return {"code": code, "similar": [{"code": c, "title": t, "why": why} for c, t, why in rows]}
+def similar_payload(code: str, rows: Iterable[tuple[str, str, str]], indexed: Collection[str]) -> dict[str, Any]:
+    """The object ``procsearch similar --format json`` and the web API send: the code asked about and
+    its related pages in order, each with why it is related ("listed on the page" or "similar
+    wording") and whether the index has a page for it (a page may list codes it does not)."""
+    return {"code": code, "similar": [{"code": c, "title": t, "why": why, "indexed": c in indexed}
+                                      for c, t, why in rows]}
 
 
 def index_entry_payload(entry: IndexEntry) -> dict[str, Any]:
     """One index of ``procsearch index list --format json``."""
     return asdict(entry) | {"corpus": list(entry.corpus)}
+
+
+def facets_payload(facets: Facets | None) -> dict[str, Any]:
+    """Facet counts as the web API sends them: ``{"code_system": [...], "section": [...]}``, each
+    entry ``{"value", "label", "count"}`` where ``value`` is what the matching filter takes."""
+    if facets is None:
+        return {"code_system": [], "section": []}
+    return {"code_system": [asdict(c) for c in facets.code_systems],
+            "section": [asdict(c) for c in facets.sections]}
+
+
+def search_payload(results: Results) -> dict[str, Any]:
+    """The web API's search object: what ``search --format json`` prints, plus ``facets``."""
+    out = results_payload(results)
+    out["facets"] = facets_payload(results.facets)
+    return out
+
+
+def completions_payload(text: str, completions: list[Completion]) -> dict[str, Any]:
+    """Completions of a half-typed query, in the order to show them."""
+    return {"query": text, "completions": [asdict(c) for c in completions]}
+
+
+def status_payload(status: IndexStatus) -> dict[str, Any]:
+    """What a health check reports: the generation served, its size and when it was built."""
+    return {"status": "ok", "generation": status.generation, "documents": status.documents,
+            "built_at": _iso(status.built_at), "updated_at": _iso(status.updated_at),
+            "schema_version": status.schema_version}
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).isoformat(timespec="seconds")

@@ -11,6 +11,7 @@ import functools
 import logging
 import os
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -26,7 +27,7 @@ from procsearch.index.catalog import ensure_bundled_index
 from procsearch.index.errors import IndexMissingError
 from procsearch.index.location import INDEX_ENV, resolve_index
 from procsearch.index.reader import generation_token
-from procsearch.index.schema import FIELD_TO_LABEL, TEXT_FIELDS
+from procsearch.index.schema import FIELD_TO_LABEL, SECTION_FIELDS, TEXT_FIELDS
 from procsearch.index.analysis import fold
 from procsearch.ingest.codes import normalize_code
 from procsearch.ingest.errors import ProcsearchError
@@ -35,6 +36,8 @@ from procsearch.ingest.record import ProcedureRecord
 from .arguments import check_count, check_search_args, check_text
 from .compiler import Compiler, Expansion
 from .engine import Contribution, Engine
+from .completion import Completer, Completion
+from .facets import FacetCounter, Facets
 from .parse import CodePrefix, CodeRange, parse_query
 from .snippets import Snippet, make_snippets
 from .spelling import Speller
@@ -94,12 +97,25 @@ class Results:
     expansions: tuple[Expansion, ...] = ()
     notes: tuple[str, ...] = ()
     suggestions: tuple[str, ...] = ()
+    facets: Facets | None = None  # with search(..., facets=True)
 
     def __len__(self) -> int:
         return len(self.hits)
 
     def __iter__(self):
         return iter(self.hits)
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    """Which generation a Searcher serves: for health checks and for telling replicas apart."""
+
+    index_dir: str
+    generation: str
+    documents: int
+    built_at: float
+    updated_at: float
+    schema_version: int
 
 
 class Searcher:
@@ -134,6 +150,9 @@ class Searcher:
     def close(self) -> None:
         """Release the index files; later queries raise SearcherClosedError."""
         with self._lock:
+            if self._completer is not None:
+                self._completer.close()
+                self._completer = None
             if self._searcher is not None:
                 self._searcher.close()
                 self._searcher = None
@@ -143,6 +162,8 @@ class Searcher:
     def _open(self) -> None:
         gen, ix, reader = open_reader(self.index_dir)
         self._token = generation_token(self.index_dir)
+        self._generation = gen
+        self._meta = store.read_meta(gen)  # read now: a generation two updates old may be pruned
         old = self._searcher
         self._searcher = whoosh_searching.Searcher(reader, weighting=scoring.BM25F(), fromindex=ix)
         self._thesaurus: Thesaurus = load_thesaurus(self._thesaurus_files)
@@ -152,6 +173,11 @@ class Searcher:
         self._speller = Speller(vocab)
         self._boosts = dict(self.ranking.fields)
         self._engine = Engine(self._searcher, self.ranking)
+        self._facets = FacetCounter(self._engine)
+        self._ix = ix
+        # Built on the first complete() of a generation. The old one is not closed here: a
+        # completion may still be running on it (they do not take this lock); it goes with its last user.
+        self._completer: Completer | None = None
         if old is not None:
             old.close()
 
@@ -167,13 +193,14 @@ class Searcher:
     @_damage_reported
     def search(self, query: str, limit: int = 10, offset: int = 0, code_system: str | None = None,
                sections: list[str] | tuple[str, ...] | None = None, expand: bool | None = None,
-               explain: bool = False) -> Results:
+               explain: bool = False, facets: bool = False) -> Results:
         """Ranked hits with snippets; any string is accepted (bad syntax falls back to words).
 
         ``code_system`` and ``sections`` take keys or display names in any case ("cpt",
         "ICD-10-PCS", "risks", "Risks and Complications"); a value that is not one raises
         InvalidArgumentError (a ProcsearchError), as do a negative limit or offset and a query
-        that is not a string.
+        that is not a string. ``facets=True`` also counts the matched pages per code system and
+        section (Results.facets).
         """
         args = check_search_args(query, limit, offset, code_system, sections)
         query, limit, offset = encodable(args.query), args.limit, args.offset
@@ -189,21 +216,30 @@ class Searcher:
                                 self._speller, fields)
             compiled = compiler.compile(parsed)
             explained: dict[int, tuple[Contribution, ...]] = {}
+            matched: list[Collection[int]] = []  # every matched page, before the system filter
             if compiled.code_listing:
                 ranked = self._list_codes(s, compiled.code_listing, systems)
                 total = len(ranked)
+                if facets:
+                    matched.append({d for d, _, _ in (self._list_codes(s, compiled.code_listing, [])
+                                                      if systems else ranked)})
             else:
                 allowed = self._engine.docs_in_systems(systems) if systems else None
                 if compiled.match is not None:
-                    matched = _matching(s, compiled.match)
-                    allowed = matched if allowed is None else matched & allowed
-                scored, total = self._engine.run(compiled.plan, allowed, required=compiled.match is not None)
+                    structured = _matching(s, compiled.match)
+                    if facets:
+                        matched.append(structured)
+                    allowed = structured if allowed is None else structured & allowed
+                on_match = matched.append if facets and compiled.match is None else None
+                scored, total = self._engine.run(compiled.plan, allowed, required=compiled.match is not None,
+                                                 on_match=on_match)
                 ranked = [(r.docnum, r.score, None) for r in scored]
                 if explain:
                     explained = self._engine.explain(compiled.plan, scored[offset:offset + limit])
             page = ranked[offset:offset + limit]
             hits = tuple(self._hit(s, docnum, score, compiled, fields, explained.get(docnum))
                          for docnum, score, _ in page)
+            counted = self._count_facets(matched[0], systems, compiled, fields) if matched else None
         corrected = None
         if compiled.corrections:
             corrected = query
@@ -212,7 +248,25 @@ class Searcher:
         suggestions = tuple(self.suggest(query)) if not hits else ()
         return Results(query, hits, max(total, len(ranked)), offset, corrected,
                        tuple(compiled.corrections.items()), tuple(_unique(compiled.expansions)),
-                       parsed.notes, suggestions)
+                       parsed.notes, suggestions, counted)
+
+    def _in_systems(self, docs: Collection[int], systems: list[str]) -> set[int]:
+        pages = self._facets.systems()
+        return set().union(*(pages.get(x, ()) for x in systems)).intersection(docs)
+
+    def _count_facets(self, matched: Collection[int], systems: list[str], compiled,
+                      fields: tuple[str, ...] | None) -> Facets:
+        """Facets of one search (called under the lock): systems over every matched page, sections
+        over the pages the system filter keeps, in the sections searched (the default fields' when
+        the query names none)."""
+        counter = self._facets
+        if not isinstance(matched, (set, frozenset, dict)):
+            matched = set(matched)
+        kept = self._in_systems(matched, systems) if systems else matched
+        searched = fields or self.ranking.default_fields
+        sections = tuple(f for f in searched if f in SECTION_FIELDS)
+        return Facets(counter.count_systems(matched),
+                      counter.count_sections(kept, _typed_terms(compiled, tuple(searched)), sections))
 
     def _list_codes(self, s, items, systems: list[str]) -> list[tuple[int, float, None]]:
         """Codes under prefixes and in ranges, in code order, read off the term list (no scoring)."""
@@ -291,6 +345,31 @@ class Searcher:
                 out.append((hit["code"], ProcedureRecord.from_json(hit["record"]).title, "similar wording"))
         return out[:max(limit, len(record.similar_codes))]
 
+    def complete(self, text: str, limit: int = 8) -> list[Completion]:
+        """Completions of a half-typed query: codes with that prefix, titles that begin with it,
+        words that finish its last word (search-as-you-type; a few binary searches each)."""
+        completer = self._completer
+        if completer is None or generation_token(self.index_dir) != self._token:
+            with self._lock:
+                self._refresh()
+                if self._completer is None:
+                    self._completer = Completer(self._engine, self._speller.counts, self._ix.reader())
+                completer = self._completer
+        return completer.complete(text, limit)
+
+    def completion_ready(self) -> bool:
+        """Whether complete() would answer at once (no generation switch or table to build first)."""
+        return self._completer is not None and generation_token(self.index_dir) == self._token
+
+    def status(self) -> IndexStatus:
+        """The generation this Searcher answers from (switching first if a newer one was published)."""
+        with self._lock:
+            self._refresh()
+            gen, meta = self._generation, self._meta
+            documents = self._searcher.doc_count()
+        return IndexStatus(self.index_dir, os.path.basename(gen), documents, meta.built_at, meta.updated_at,
+                           meta.schema_version)
+
     @_damage_reported
     def suggest(self, text: str) -> list[str]:
         """Spelling corrections for the unknown words of a query, best first."""
@@ -342,6 +421,22 @@ def _field_label(fieldname: str) -> str:
     return FIELD_TO_LABEL.get(fieldname, fieldname)
 
 
+def _typed_terms(compiled, searched: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+    """The terms of the words the user typed (as corrected) and of the codes, each with the fields
+    it was searched in: what a section counts as matched by, for facets (expansions are matched
+    in titles and summaries)."""
+    if compiled.plan is None:
+        return {t: searched for t in compiled.highlight}
+    out: dict[str, tuple[str, ...]] = {}
+    for c in compiled.plan.concepts:
+        if c.parent is None and c.alts and c.alts[0].weight >= 1.0:
+            for t in c.alts[0].terms:
+                out.setdefault(t, c.alts[0].fields)
+    for code in compiled.plan.codes:
+        out.setdefault(code.lower(), searched)
+    return out
+
+
 def _unique(expansions: list[Expansion]) -> list[Expansion]:
     seen, out = set(), []
     for e in expansions:
@@ -361,5 +456,5 @@ def locate_index(index_dir: str | os.PathLike[str] | None = None) -> str:
     return ensure_bundled_index()
 
 
-__all__ = ["Hit", "IndexMissingError", "Results", "Searcher", "SearcherClosedError", "Snippet", "ensure_bundled_index",
-           "locate_index"]
+__all__ = ["Completion", "Hit", "IndexMissingError", "IndexStatus", "Results", "Searcher", "SearcherClosedError",
+           "Snippet", "ensure_bundled_index", "locate_index"]

@@ -1,0 +1,105 @@
+"""Facet counts: of the pages a query matched, how many are of each code system and how many
+matched it in each section.
+
+Code-system counts are exact over every matched page and ignore the query's own system filter,
+so a search filtered to CPT still offers the other systems with their counts. Section counts are
+over the pages the query matched with every filter, in the sections it searched (the default
+fields, or the sections asked for): a page counts for a section holding one of the words typed.
+Words on more pages than the ranking's common-word share (see Engine.common_df: "approach",
+"procedure"; counted over the fields the word was searched in) are left out of the section counts: they are on nearly every page, and reading their
+long posting lists in every section would cost a search several times over. Everything else is
+read from the posting lists the ranking has just read (and cached).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+
+from procsearch.index.schema import SECTION_FIELDS
+
+from .filters import section_label
+
+
+@dataclass(frozen=True)
+class FacetCount:
+    """One facet value: ``value`` is what the search filter takes (a system name, a section key)."""
+
+    value: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Facets:
+    """Counts per code system and per matched section, largest first."""
+
+    code_systems: tuple[FacetCount, ...] = ()
+    sections: tuple[FacetCount, ...] = ()
+
+
+class FacetCounter:
+    """Counts over one index generation (an Engine's): which pages belong to each code system is
+    read once; section counts come from the typed words' posting lists in each section field.
+    Not locked: the Searcher serialises calls, as it does for its Engine."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine
+        self._systems: dict[str, frozenset[int]] | None = None
+
+    def systems(self) -> dict[str, frozenset[int]]:
+        """Pages of each code system in the index."""
+        if self._systems is None:
+            reader = self.engine.reader
+            names = [t.decode("utf-8") if isinstance(t, bytes) else t for t in reader.lexicon("code_system")]
+            self._systems = {name: frozenset(self.engine.docs_in_systems([name])) for name in names}
+        return self._systems
+
+    def count_systems(self, matched: Collection[int]) -> tuple[FacetCount, ...]:
+        """Matched pages per code system. Each page has one system, so the largest system's count
+        is what the others leave: only the small systems' pages are looked up one by one."""
+        systems = self.systems()
+        if not matched or not systems:
+            return ()
+        ordered = sorted(systems.items(), key=lambda kv: len(kv[1]))
+        counts: dict[str, int] = {}
+        for name, docs in ordered[:-1]:
+            counts[name] = _overlap(docs, matched)
+        largest, docs = ordered[-1]
+        counts[largest] = len(matched) - sum(counts.values()) if self._partition() else _overlap(docs, matched)
+        return tuple(FacetCount(name, name, n) for name, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+                     if n > 0)
+
+    def _partition(self) -> bool:
+        """Whether every live page is in exactly one system (true of every index procsearch writes)."""
+        systems = self.systems()
+        return sum(len(d) for d in systems.values()) == self.engine.reader.doc_count()
+
+    def count_sections(self, matched: Collection[int], terms: Mapping[str, tuple[str, ...]],
+                       fields: Iterable[str] = SECTION_FIELDS) -> tuple[FacetCount, ...]:
+        """Matched pages per section field holding at least one of the terms. ``terms`` maps each
+        term to the fields it was searched in: its document frequency over those is what the
+        ranking has already looked up, and a common term is left out of every section."""
+        if not matched:
+            return ()
+        engine = self.engine
+        rare = [(t, set(searched)) for t, searched in sorted(terms.items())
+                if engine.df(t, searched) <= engine.common_df]
+        out = []
+        for f in fields:
+            pages: set[int] = set()
+            for t, searched in rare:
+                if f in searched:
+                    pages.update(engine.postings(f, t).docs)
+            n = _overlap(pages, matched)
+            if n:
+                out.append(FacetCount(f, section_label(f), n))
+        out.sort(key=lambda c: (-c.count, SECTION_FIELDS.index(c.value)))
+        return tuple(out)
+
+
+def _overlap(docs: Collection[int], matched: Collection[int]) -> int:
+    """How many of ``docs`` are in ``matched``, walking the smaller of the two."""
+    if len(docs) > len(matched):
+        docs, matched = matched, docs
+    return sum(map(matched.__contains__, docs))

@@ -1,0 +1,6 @@
+"""The web face: an HTTP JSON API and a search page over one index, served by uvicorn.
+
+Like the command line it is a thin layer: each endpoint checks its input, makes one Searcher
+call and returns a shape from ``procsearch.search.payload``. Importing this package loads
+FastAPI; the command line imports it only inside ``procsearch serve``.
+"""
