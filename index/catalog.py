@@ -170,11 +170,15 @@ def prune_leftovers() -> list[str]:
                 if is_index(str(child)):
                     store.prune(str(child))
                     continue
-                if not all(e == LOCK_NAME or _dead_work_dir(e) for e in os.listdir(child)):
-                    continue  # a first build still running
-                for e in os.listdir(child):
-                    if e != LOCK_NAME:
-                        shutil.rmtree(child / e)
+                work = [e for e in os.listdir(child) if e not in (LOCK_NAME, store.MARKER, store.OWNED)]
+                mine = set(store.owned(str(child)))
+                if not all(_dead_work_dir(e) and e in mine for e in work):
+                    continue  # a first build still running, or a folder its OWNED list does not name
+                for e in work:
+                    shutil.rmtree(child / e)
+                for e in (store.OWNED, store.MARKER):
+                    if (child / e).exists():
+                        os.unlink(child / e)
             os.unlink(child / LOCK_NAME)
             os.rmdir(child)
             removed.append(str(child))

@@ -20,6 +20,7 @@ from procsearch.index import store
 from procsearch.index.catalog import ensure_bundled_index, list_indexes, prune_leftovers
 from procsearch.index.errors import IndexVersionError
 from procsearch.index.location import bundled_index_dir, indexes_home
+from procsearch.ingest.corpus import find_pages
 from procsearch.search.cli import cli, main
 from procsearch.search.searcher import Searcher
 from search_fixtures import copy_pages, write_page
@@ -93,7 +94,7 @@ def test_build_without_corpus_rebuilds_the_index_own_corpus(corpus: Path) -> Non
     result = invoke(["index", "build", "--index", name, "--quiet", "--workers", "1"])
     assert result.exit_code == 0, result.output
     stats = index_stats(str(indexes_home() / name))
-    assert stats.corpus == (str(corpus),) and stats.documents == 4  # not the 66 bundled pages
+    assert stats.corpus == (str(corpus),) and stats.documents == 4  # not the bundled pages
     with Searcher.open(name) as s:
         assert [h.code for h in s.search("zorblaxectomy").hits][:1] == ["99999"]
 
@@ -167,7 +168,7 @@ def test_bundled_index_update_uses_the_installed_corpus(tmp_path: Path) -> None:
     code, _, err = run_main(["index", "update", "--quiet", "--workers", "1"])
     assert code == 0, err
     assert index_stats(bundled_index_dir()).corpus == (str(corpus_dir()),)
-    assert index_stats(bundled_index_dir()).documents == 66
+    assert index_stats(bundled_index_dir()).documents == len(find_pages([str(corpus_dir())])[0])
 
 
 def test_remove_deletes_only_what_procsearch_wrote(corpus: Path) -> None:
@@ -193,8 +194,11 @@ def test_prune_removes_leftovers_of_killed_builds_only(corpus: Path) -> None:
     killed_first = home / "half-built"  # a first build killed before it published anything
     (killed_first / f"building-{dead_pid}-1").mkdir(parents=True)
     (killed_first / "LOCK").write_text(str(dead_pid))
+    (killed_first / store.MARKER).write_text("claimed")  # as store.new_work_dir leaves them
+    (killed_first / store.OWNED).write_text(json.dumps([f"building-{dead_pid}-1"]))
     stale_work = home / name / f"building-{dead_pid}-2"  # a rebuild killed half-way
     stale_work.mkdir()
+    store._set_owned(str(home / name), store.owned(str(home / name)) + [stale_work.name])
     foreign = home / "not-ours"
     foreign.mkdir()
     (foreign / "data.bin").write_bytes(b"x")
