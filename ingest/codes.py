@@ -134,6 +134,8 @@ _PATH_TOKEN = re.compile(r"[A-Za-z0-9]+(?:\.[A-Za-z0-9]{1,4})?")
 
 
 class PathCode(NamedTuple):
+    """A code read from a file or folder name, with what the name says of it."""
+
     code: str
     modifier: str
     system: str  # named by the slug ("cpt-62273-...") or folder ("hcpcs/..."), else ""

@@ -199,7 +199,7 @@ def test_similar_json(searcher: Searcher, bundled_index: str) -> None:
     assert data["code"] == "62273"
     assert [d["code"] for d in data["similar"][:5]] == ["62270", "62272", "62322", "62323", "64505"]
     assert {d["why"] for d in data["similar"]} == {"listed on the page", "similar wording"}
-    assert all(set(d) == {"code", "title", "why"} for d in data["similar"])
+    assert all(set(d) == {"code", "title", "why", "indexed"} for d in data["similar"])
 
 
 # -- queries that start with '-' ---------------------------------------------------------------------
