@@ -165,12 +165,16 @@ def cli(color: str) -> None:
 @cli.command()
 @click.argument("corpus", nargs=-1, required=True, type=click.Path())
 @click.option("--out", type=click.Path(dir_okay=False), help="Write records as JSON Lines to this file ('-' for stdout).")
+@click.option("--force", is_flag=True, help="Replace the --out file if it exists (it is never replaced otherwise).")
 @click.option("--strict", is_flag=True, help="Exit 1 when any page was skipped, duplicated or warned about.")
 @quiet_option
-def ingest(corpus: tuple[str, ...], out: str | None, strict: bool, quiet: bool) -> None:
+def ingest(corpus: tuple[str, ...], out: str | None, force: bool, strict: bool, quiet: bool) -> None:
     """Parse CORPUS (directories or files) into records and report every problem."""
     from procsearch.ingest import ingest_corpus
 
+    if out and out != "-" and os.path.lexists(out) and not force:  # checked before the parsing work
+        raise ProcsearchError(f"{safe.line(out)} exists; procsearch does not replace a file it was not told to "
+                              f"(choose another name or add --force)")
     progress, finish = _progress(quiet, "parsing")
     try:
         records, report = ingest_corpus(list(corpus), progress=progress)
@@ -180,7 +184,7 @@ def ingest(corpus: tuple[str, ...], out: str | None, strict: bool, quiet: bool) 
         for record in records:
             click.echo(record.to_json())
     elif out:
-        with open(out, "w", encoding="utf-8") as stream:
+        with open(out, "w" if force else "x", encoding="utf-8") as stream:
             for record in records:
                 stream.write(record.to_json() + "\n")
     if not quiet:

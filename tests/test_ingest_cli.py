@@ -46,6 +46,18 @@ def test_out_file_writes_json_lines(tmp_path: Path) -> None:
     assert result.stdout == ""
 
 
+def test_out_never_replaces_an_existing_file_without_force(tmp_path: Path) -> None:
+    d = _two_pages(tmp_path)
+    out = tmp_path / "mine.jsonl"
+    out.write_text("my own notes\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["ingest", str(d), "--out", str(out)])
+    assert result.exit_code == 1 and "exists" in str(result.exception) and "--force" in str(result.exception)
+    assert out.read_text(encoding="utf-8") == "my own notes\n"
+    result = CliRunner().invoke(cli, ["ingest", str(d), "--out", str(out), "--force"])
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["code"] for line in out.read_text(encoding="utf-8").splitlines()] == ["43235", "62273"]
+
+
 def test_without_out_only_the_report_is_printed(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["ingest", str(_two_pages(tmp_path))])
     assert result.exit_code == 0 and result.stdout == ""
@@ -90,5 +102,5 @@ def test_missing_corpus_is_one_line(tmp_path: Path) -> None:
 
 def test_help_lists_every_option() -> None:
     result = CliRunner().invoke(cli, ["ingest", "--help"])
-    for option in ("--out", "--strict", "--quiet"):
+    for option in ("--out", "--force", "--strict", "--quiet"):
         assert option in result.output
