@@ -43,20 +43,12 @@ class WriterLock:
     def __enter__(self) -> "WriterLock":
         os.makedirs(self.index_dir, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        deadline = time.monotonic() + self.wait
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    holder = _read_pid(fd)
-                    os.close(fd)
-                    who = f"process {holder}" if holder else "another process"
-                    raise IndexBusyError(
-                        f"index {self.index_dir} is being written by {who}; "
-                        f"waited {self.wait:g}s, try again when it finishes") from None
-                time.sleep(0.05)
+        if not _flock_within(fd, self.wait, 0.05):
+            holder = _read_pid(fd)
+            os.close(fd)
+            who = f"process {holder}" if holder else "another process"
+            raise IndexBusyError(f"index {self.index_dir} is being written by {who}; "
+                                 f"waited {self.wait:g}s, try again when it finishes")
         old = _read_pid(fd)
         if old and old != os.getpid() and not pid_alive(old):
             self.stale_pid = old
@@ -76,6 +68,19 @@ class WriterLock:
             self.fd = None
 
 
+def _flock_within(fd: int, seconds: float, poll: float) -> bool:
+    """Take an exclusive lock on fd, polling (a blocking flock cannot time out); False on timeout."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(poll)
+
+
 def _read_pid(fd: int) -> int | None:
     try:
         text = os.pread(fd, 32, 0).decode().strip()
@@ -92,16 +97,9 @@ def first_use_lock(index_dir: str, wait: float = 900.0) -> Iterator[None]:
     os.makedirs(parent, exist_ok=True)
     fd = os.open(os.path.join(parent, f".{os.path.basename(index_dir)}.first-use.lock"), os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        deadline = time.monotonic() + wait
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise IndexBusyError(f"index {index_dir} is being built by another process; "
-                                         f"waited {wait:g}s, try again when it finishes") from None
-                time.sleep(0.1)
+        if not _flock_within(fd, wait, 0.1):
+            raise IndexBusyError(f"index {index_dir} is being built by another process; "
+                                 f"waited {wait:g}s, try again when it finishes")
         yield
     finally:
         os.close(fd)
