@@ -17,7 +17,7 @@ _LAZY = {
     "default_index_dir": ".location", "open_live": ".reader", "SCHEMA_VERSION": ".schema",
     "IndexStats": ".stats", "index_stats": ".stats",
     "IndexEntry": ".catalog", "list_indexes": ".catalog",
-    "WriteReport": ".writer", "build_index": ".writer", "update_index": ".writer",
+    "WriteReport": ".writer", "build_index": ".writer", "update_index": ".update",
 }
 
 __all__ = list(_LAZY)
@@ -30,7 +30,8 @@ if TYPE_CHECKING:
     from .reader import open_live
     from .schema import SCHEMA_VERSION
     from .stats import IndexStats, index_stats
-    from .writer import WriteReport, build_index, update_index
+    from .update import update_index
+    from .writer import WriteReport, build_index
 
 
 def __getattr__(name: str) -> Any:

@@ -4,7 +4,7 @@
     INDEX_DIR/OWNED          the generations and work dirs procsearch made: the only ones it deletes
     INDEX_DIR/CURRENT        name of the live generation (replaced atomically)
     INDEX_DIR/LOCK           writer lock (see lock.py)
-    INDEX_DIR/gen-*/         one complete Whoosh index + meta.json + manifest.json + checksums.json
+    INDEX_DIR/gen-*/         one complete Whoosh index + meta.json + manifest.sqlite3 + checksums.json
     INDEX_DIR/building-*/    a build or update in progress (left over only if it was killed)
 
 A build or update writes a new generation and then switches CURRENT, so readers never see a
@@ -20,36 +20,20 @@ import shutil
 import stat
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any
 
-from . import integrity
+from . import integrity, manifest
 from .errors import IndexCorruptError, IndexDirError, IndexMissingError
 from .lock import LOCK_NAME, pid_alive
+from .manifest import ManifestEntry, Manifest
 
 log = logging.getLogger(__name__)
 CURRENT = "CURRENT"
 META = "meta.json"
-MANIFEST = "manifest.json"
 VOCAB = "vocab.json"
 INDEX_NAME = "MAIN"
 MARKER = "PROCSEARCH-INDEX"
 OWNED = "OWNED"
 KEEP_GENERATIONS = 2  # the live one and the one before, for readers still on it
-
-
-@dataclass(frozen=True)
-class ManifestEntry:
-    """What the index knows of one corpus file, so updates re-parse only what changed."""
-
-    path: str
-    mtime_ns: int
-    size: int
-    content_hash: str
-    code: str = ""
-    code_system: str = ""
-    sections: int = 0
-    status: str = "indexed"  # indexed | duplicate | skipped
-    reason: str = ""
 
 
 @dataclass
@@ -142,7 +126,7 @@ def _legacy_owned(index_dir: str) -> list[str]:
     out = []
     for name in os.listdir(index_dir):
         gen = os.path.join(index_dir, name)
-        if name.startswith("gen-") and all(os.path.isfile(os.path.join(gen, f)) for f in (META, MANIFEST)):
+        if name.startswith("gen-") and os.path.isfile(os.path.join(gen, META)) and manifest.exists(gen):
             out.append(name)
     return out
 
@@ -220,13 +204,25 @@ def prune(index_dir: str) -> None:
 def copy_generation(src: str, dst: str) -> None:
     """Hard-link a generation's files into a work dir: Whoosh never rewrites a file in place."""
     for name in os.listdir(src):
-        if name.endswith(("_LOCK", ".lock")) or name in (META, MANIFEST, VOCAB, integrity.CHECKSUMS):
+        if name.endswith(("_LOCK", ".lock")) or name in (META, manifest.FILE, manifest.LEGACY, VOCAB,
+                                                         integrity.CHECKSUMS):
             continue
         s, d = os.path.join(src, name), os.path.join(dst, name)
         try:
             os.link(s, d)
         except OSError:
             shutil.copy2(s, d)
+
+
+def link_file(src: str, dst: str, name: str) -> None:
+    """Share one unchanged file of a generation with the next (hard link, else a copy)."""
+    s, d = os.path.join(src, name), os.path.join(dst, name)
+    if not os.path.exists(s):
+        return
+    try:
+        os.link(s, d)
+    except OSError:
+        shutil.copy2(s, d)
 
 
 def write_meta(gen: str, meta: IndexMeta) -> None:
@@ -243,20 +239,14 @@ def read_meta(gen: str) -> IndexMeta:
 
 
 def write_manifest(gen: str, entries: dict[str, ManifestEntry]) -> None:
-    # vars() rather than asdict(): asdict deep-copies every field and dominates a small update.
-    rows = [list(vars(e).values()) for e in sorted(entries.values(), key=lambda e: e.path)]
-    write_atomic(os.path.join(gen, MANIFEST), json.dumps({"fields": list(ManifestEntry.__annotations__),
-                                                          "rows": rows}, separators=(",", ":")))
+    """The manifest of a new generation (a build); updates change a copy row by row instead."""
+    Manifest.create(gen, (entries[p] for p in sorted(entries))).close()
 
 
 def read_manifest(gen: str) -> dict[str, ManifestEntry]:
-    path = os.path.join(gen, MANIFEST)
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data: dict[str, Any] = json.load(fh)
-        return {row[0]: ManifestEntry(*row) for row in data["rows"]}
-    except (OSError, ValueError, TypeError, KeyError) as exc:
-        raise IndexCorruptError(os.path.dirname(gen), f"{MANIFEST} unreadable: {exc}") from None
+    """Every entry of a generation's manifest (either format)."""
+    with Manifest.open(gen) as m:
+        return m.all()
 
 
 def write_vocab(gen: str, vocab: dict[str, int]) -> None:

@@ -15,7 +15,7 @@ import queue
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
@@ -30,8 +30,8 @@ from procsearch.ingest.page import ParsedPage
 from procsearch.ingest.record import hash_bytes
 from procsearch.ingest.workers import die_with_parent
 
-from . import integrity, store
-from .errors import IndexMissingError, IndexVersionError, IndexWriteError
+from . import store
+from .errors import IndexWriteError
 from .lock import WriterLock
 from .analysis import surface_words
 from .schema import SCHEMA_VERSION, SPELL_SOURCES, build_schema, record_to_document
@@ -321,116 +321,3 @@ def _apply_duplicates(entries: dict[str, ManifestEntry]) -> tuple[dict[str, Mani
         if status != e.status:
             entries[path] = replace(e, status=status, reason="" if status == "indexed" else f"duplicate of {winners[e.code]}")
     return entries, losers, duplicates
-
-
-def update_index(corpus: list[str] | None, index_dir: str, workers: int | None = None,
-                 progress: Progress | None = None, lock_wait: float = 10.0) -> WriteReport:
-    """Re-parse only added and changed pages, drop removed ones, and publish a new generation.
-
-    Unchanged files are recognised by size and mtime first and by content hash when those moved,
-    so the cost grows with the number of changed pages, not with the corpus.
-    """
-    started = time.perf_counter()
-    if not store.has_index(index_dir):  # fail before the lock creates a directory
-        raise IndexMissingError(index_dir)
-    with WriterLock(index_dir, wait=lock_wait) as lock:
-        live = store.current_generation(index_dir)
-        meta = store.read_meta(live)
-        if meta.schema_version != SCHEMA_VERSION:
-            raise IndexVersionError(index_dir, meta.schema_version, SCHEMA_VERSION, meta.corpus)
-        integrity.check_before_open(index_dir, live)
-        corpus = [os.path.abspath(c) for c in (corpus or meta.corpus)]
-        old = store.read_manifest(live)
-        unreadable: list[Problem] = []
-        pages, ignored = find_pages(corpus, unreadable)
-        report = WriteReport("update", index_dir, pages=len(pages), ignored=ignored,
-                             stale_lock_pid=lock.stale_pid, skipped=list(unreadable))
-        fresh: dict[str, ManifestEntry] = {}
-        parsed: dict[str, ParsedPage] = {}
-        to_parse: list[str] = []
-        for path in pages:
-            entry = old.get(path)
-            try:
-                st = os.stat(path)
-            except OSError:
-                to_parse.append(path)
-                continue
-            if entry and entry.mtime_ns == st.st_mtime_ns and entry.size == st.st_size:
-                fresh[path] = entry
-            elif entry and entry.content_hash == _hash_file(path):
-                fresh[path] = replace(entry, mtime_ns=st.st_mtime_ns, size=st.st_size)
-            else:
-                to_parse.append(path)
-        present = set(pages)
-        report.removed = sum(1 for p in old if p not in present)
-        new_paths = set(to_parse)
-        report.added = sum(1 for p in to_parse if p not in old)
-        report.changed = len(to_parse) - report.added
-        report.unchanged = len(fresh)
-        if not to_parse and not report.removed:  # nothing moved: no parsing, no new generation
-            report.indexed = sum(1 for e in old.values() if e.status == "indexed")
-            report.seconds = time.perf_counter() - started
-            return report
-        _parse_into(to_parse, fresh, parsed, report, workers, progress)
-        entries, _, duplicates = _apply_duplicates(fresh)
-        report.duplicates = duplicates
-        # Indexed before but not now (removed, changed, or lost a duplicate contest) -> delete;
-        # indexed now but not before, or changed -> add.
-        to_delete = [p for p, e in old.items() if e.status == "indexed"
-                     and (p not in entries or p in new_paths or entries[p].status != "indexed")]
-        to_add = [p for p, e in entries.items() if e.status == "indexed"
-                  and (p in new_paths or old.get(p) is None or old[p].status != "indexed")]
-        missing = [p for p in to_add if p not in parsed]
-        _parse_into(missing, entries, parsed, report, workers, None)
-        if not to_delete and not to_add and entries == old:
-            report.indexed = sum(1 for e in entries.values() if e.status == "indexed")
-            report.seconds = time.perf_counter() - started
-            return report
-        with _work_dir(index_dir) as work:
-            store.copy_generation(live, work)
-            ix = whoosh_index.open_dir(work, indexname=store.INDEX_NAME)
-            vocab = Counter(store.read_vocab(live))
-            with ix.writer(limitmb=128) as writer:
-                for path in to_delete:
-                    writer.delete_by_term("source", path)
-                for path in to_add:
-                    if path in parsed:
-                        doc = record_to_document(parsed[path].record)
-                        writer.add_document(**doc)
-                        add_vocab(vocab, doc)
-            report.indexed = sum(1 for e in entries.values() if e.status == "indexed")
-            store.write_vocab(work, dict(vocab))
-            store.write_manifest(work, entries)
-            store.write_meta(work, IndexMeta(SCHEMA_VERSION, corpus, meta.built_at, time.time(),
-                                             report.indexed, store.count_systems(entries)))
-            store.publish(index_dir, work, previous=live)
-    report.seconds = time.perf_counter() - started
-    return report
-
-
-def _parse_into(paths: list[str], entries: dict[str, ManifestEntry], parsed: dict[str, ParsedPage],
-                report: WriteReport, workers: int | None, progress: Progress | None) -> None:
-    """Parse pages (over processes when there are many) into manifest entries and records."""
-    if not paths:
-        return
-    if len(paths) >= 200 and (workers or os.cpu_count() or 1) > 1:
-        ctx = multiprocessing.get_context("spawn")
-        with ctx.Pool(workers or os.cpu_count(), initializer=_init_worker, initargs=(None, os.getpid())) as pool:  # imap: progress as results arrive
-            _collect_parsed(pool.imap(_parse_entry, paths, chunksize=32), len(paths), entries, parsed, report,
-                            progress)
-    else:
-        _collect_parsed(map(_parse_entry, paths), len(paths), entries, parsed, report, progress)
-
-
-def _collect_parsed(results: Iterable[tuple[ManifestEntry, ParsedPage | None, Problem | None]], total: int,
-                    entries: dict[str, ManifestEntry], parsed: dict[str, ParsedPage], report: WriteReport,
-                    progress: Progress | None) -> None:
-    for i, (entry, page, problem) in enumerate(results, 1):
-        entries[entry.path] = entry
-        if page:
-            parsed[entry.path] = page
-            report.warnings.extend(Problem(entry.path, w) for w in page.warnings)
-        if problem:
-            report.skipped.append(problem)
-        if progress:
-            progress(i, total)

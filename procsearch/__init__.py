@@ -29,7 +29,7 @@ _LAZY = {
     "ProcsearchError": "procsearch.ingest.errors", "PageError": "procsearch.ingest.errors",
     "ProcedureRecord": "procsearch.ingest.record",
     "parse_page": "procsearch.ingest.page", "ingest_corpus": "procsearch.ingest.corpus",
-    "build_index": "procsearch.index.writer", "update_index": "procsearch.index.writer",
+    "build_index": "procsearch.index.writer", "update_index": "procsearch.index.update",
     "index_stats": "procsearch.index.stats",
     "Searcher": "procsearch.search.searcher", "Results": "procsearch.search.searcher",
     "Hit": "procsearch.search.searcher", "Snippet": "procsearch.search.snippets",
@@ -39,7 +39,8 @@ __all__ = ["__version__", *_LAZY]
 
 if TYPE_CHECKING:
     from procsearch.index.stats import index_stats
-    from procsearch.index.writer import build_index, update_index
+    from procsearch.index.update import update_index
+    from procsearch.index.writer import build_index
     from procsearch.ingest.corpus import ingest_corpus
     from procsearch.ingest.errors import PageError, ProcsearchError
     from procsearch.ingest.page import parse_page
