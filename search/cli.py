@@ -200,7 +200,7 @@ def index_group() -> None:
 
 
 def _write_command(action: str, corpus: tuple[str, ...], index_dir: str | None, quiet: bool, workers: int | None,
-                   name: str | None = None) -> None:
+                   name: str | None = None, changed: list[str] | None = None) -> None:
     """Build or update; with no CORPUS, the index's own corpus (the bundled one for a new index)."""
     from procsearch.corpus import corpus_dir
     from procsearch.index import build_index, update_index
@@ -219,7 +219,7 @@ def _write_command(action: str, corpus: tuple[str, ...], index_dir: str | None, 
         if action == "build":
             report = build_index(paths or [str(corpus_dir())], target, workers=workers, progress=progress)
         else:
-            report = update_index(paths, target, workers=workers, progress=progress)
+            report = update_index(paths, target, workers=workers, progress=progress, paths=changed)
     finally:
         finish()
     prune_leftovers()
@@ -246,9 +246,31 @@ def index_build(corpus: tuple[str, ...], index_dir: str | None, quiet: bool, wor
 @index_option
 @quiet_option
 @click.option("--workers", type=click.IntRange(1, 64), help="Parsing processes (default: CPU count).")
-def index_update(corpus: tuple[str, ...], index_dir: str | None, quiet: bool, workers: int | None) -> None:
-    """Re-index only the pages of CORPUS (default: the index's own corpus) added, changed or removed since the last build."""
-    _write_command("update", corpus, index_dir, quiet, workers)
+@click.option("--paths", "listed", is_flag=True,
+              help="The arguments are the files (or folders) that changed, were added or were deleted, so "
+                   "the corpus is not walked; '-' reads more paths from stdin, one a line.")
+def index_update(corpus: tuple[str, ...], index_dir: str | None, quiet: bool, workers: int | None,
+                 listed: bool) -> None:
+    """Re-index only the pages of CORPUS (default: the index's own corpus) added, changed or removed since the
+    last build; with --paths, only the paths given (a path that no longer exists is a deletion)."""
+    if not listed:
+        _write_command("update", corpus, index_dir, quiet, workers)
+        return
+    changed = _listed_paths(corpus)
+    if not changed:
+        raise click.UsageError("--paths needs at least one path (or '-' and paths on stdin)")
+    _write_command("update", (), index_dir, quiet, workers, changed=changed)
+
+
+def _listed_paths(arguments: tuple[str, ...]) -> list[str]:
+    """The paths of ``index update --paths``: the arguments, with '-' replaced by stdin's lines."""
+    out: list[str] = []
+    for arg in arguments:
+        if arg == "-":
+            out.extend(line.rstrip("\r\n") for line in sys.stdin if line.strip())
+        else:
+            out.append(arg)
+    return out
 
 
 def _when(t: float) -> str:
