@@ -142,7 +142,7 @@ def build(corpus: Path, index_dir: Path, workers: int | None) -> dict:
 def link_all(paths: Sequence[str], dest: Path) -> None:
     dest.mkdir(parents=True)
     for path in paths:
-        os.symlink(path, dest / os.path.basename(path))
+        os.symlink(os.path.abspath(path), dest / os.path.basename(path))
 
 
 def run(args: argparse.Namespace, work: Path) -> dict:
@@ -199,13 +199,13 @@ def render(results: dict) -> str:
     base = rows[0]
     lines = [f"# procsearch scale check ({results['machine'].get('cores', '?')} cores, "
              f"{results['run']['queries']} queries)", "",
-             "| pages | build | peak RSS (largest process / whole tree) | index size | query p50 / p95 "
+             "| pages (indexed) | build | peak RSS (largest process / whole tree) | index size | query p50 / p95 "
              "| growth: pages / p50 / p95 | load avg (1 min) before / after build |",
              "|---|---|---|---|---|---|---|"]
     for row in rows:
         b, q = row["build"], row["queries"]
         lines.append(
-            f"| {row['pages']:,} | {b['seconds']:.0f} s | {b['peak_rss_bytes'] / 2**20:,.0f} MB / "
+            f"| {row['pages']:,} ({b['indexed']:,}) | {b['seconds']:.0f} s | {b['peak_rss_bytes'] / 2**20:,.0f} MB / "
             f"{b['tree_peak_rss_bytes'] / 2**20:,.0f} MB | {row['index_size_bytes'] / 1e6:,.0f} MB | "
             f"{q['p50_ms']:.0f} / {q['p95_ms']:.0f} ms | {row['pages'] / base['pages']:.1f}x / "
             f"{q['p50_ms'] / base['queries']['p50_ms']:.1f}x / {q['p95_ms'] / base['queries']['p95_ms']:.1f}x | "
