@@ -70,15 +70,21 @@ def _build(r: dict) -> list[str]:
 
 
 def _updates(r: dict) -> list[str]:
+    """Each workload's time, and its share of the full build of the same run (the cost of a change
+    should grow with the change, not with the corpus)."""
+    build = r.get("build", {}).get("procsearch", {}).get("seconds")
     rows = []
     for u in r["updates"]:
         what = f"{'change' if u['action'] == 'edit' else 'delete'} {u['pages']:,} pages"
+        what += " (paths given)" if u.get("listed") else ""
         if u.get("skipped"):
-            rows.append([what, "—", "—", f"skipped: {u['skipped']}"])
+            rows.append([what, "—", "—", "—", f"skipped: {u['skipped']}"])
         else:
             runs = ", ".join(f"{s:.2f}" for s in u["runs_seconds"])
-            rows.append([what, _num(u["seconds"]), str(u["runs"]), runs])
-    return ["## Incremental update (procsearch)", ""] + _table(["workload", "median s", "runs", "each run s"], rows)
+            share = f"{100 * u['seconds'] / build:.2f}%" if build else "—"
+            rows.append([what, _num(u["seconds"]), share, str(u["runs"]), runs])
+    return ["## Incremental update (procsearch)", ""] + _table(
+        ["workload", "median s", "of full build", "runs", "each run s"], rows)
 
 
 def _speed(r: dict) -> list[str]:

@@ -32,6 +32,7 @@ from .updates import run_updates
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 EDIT_SIZES = (10, 100, 1000)
+LISTED_SIZES = (10, 1000)  # the same edits with their paths given (update --paths): no corpus walk
 DELETE_SIZE = 10
 _started = time.perf_counter()
 
@@ -183,7 +184,7 @@ def run(args: argparse.Namespace, corpus_dir: Path, queries: list[Query], work: 
         bench_baselines(corpus, work, selection.queries, args, results)
     log("procsearch: incremental updates")
     results["updates"] = run_updates(str(corpus), str(index_dir), links, args.workers, EDIT_SIZES,
-                                     DELETE_SIZE, args.repeats, args.seed)
+                                     DELETE_SIZE, args.repeats, args.seed, LISTED_SIZES)
     results["ratios"] = ratios(results)
     results["run"]["wall_seconds"] = time.perf_counter() - _started
     return results

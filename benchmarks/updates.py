@@ -74,20 +74,26 @@ class PagePicker:
         return len(self._pages) - len(self._deleted)
 
 
-def _timed_update(corpus_dir: str, index_dir: str, workers: int | None) -> tuple[float, object]:
-    report = update_index([corpus_dir], index_dir, workers=workers)
+def _timed_update(corpus_dir: str, index_dir: str, workers: int | None,
+                  changed: Sequence[str] | None) -> tuple[float, object]:
+    report = update_index([corpus_dir], index_dir, workers=workers, changed=changed)
     return report.seconds, report
 
 
 def run_updates(corpus_dir: str, index_dir: str, pages: Sequence[str], workers: int | None,
-                edit_sizes: Sequence[int], delete_size: int, repeats: int, seed: int) -> list[dict]:
-    """One row per workload: edits of each size, then deletions; the median of ``repeats`` runs
+                edit_sizes: Sequence[int], delete_size: int, repeats: int, seed: int,
+                listed_sizes: Sequence[int] = ()) -> list[dict]:
+    """One row per workload: edits of each size found by walking the corpus, then edits whose
+    paths are given (``update --paths``, no walk), then deletions; the median of ``repeats`` runs
     each, every run on fresh pages. Sizes above half the corpus are skipped and say so."""
     picker = PagePicker(pages, seed)
     rows: list[dict] = []
     serial = 0
-    for action, size in [("edit", n) for n in edit_sizes] + [("delete", delete_size)]:
-        row: dict = {"action": action, "pages": size, "runs": 0, "seconds": None, "runs_seconds": []}
+    workloads = ([("edit", n, False) for n in edit_sizes] + [("edit", n, True) for n in listed_sizes]
+                 + [("delete", delete_size, False)])
+    for action, size, listed in workloads:
+        row: dict = {"action": action, "pages": size, "listed": listed, "runs": 0, "seconds": None,
+                     "runs_seconds": []}
         if size > picker.alive // 2:
             row["skipped"] = f"corpus has only {picker.alive} pages"
             rows.append(row)
@@ -103,7 +109,7 @@ def run_updates(corpus_dir: str, index_dir: str, pages: Sequence[str], workers: 
                 for path in chosen:
                     os.unlink(path)
                 picker.delete(chosen)
-            seconds, report = _timed_update(corpus_dir, index_dir, workers)
+            seconds, report = _timed_update(corpus_dir, index_dir, workers, chosen if listed else None)
             row["runs_seconds"].append(seconds)
             detected.append(report.changed if action == "edit" else report.removed)
         row["runs"] = len(row["runs_seconds"])

@@ -36,7 +36,7 @@ _PARALLEL_FROM = 200  # pages: below this, starting worker processes costs more 
 
 
 class PathOutsideCorpusError(ProcsearchError):
-    """A path given to ``update --paths`` that is not inside the index's corpus."""
+    """A changed path (``update --paths``) that is not inside the index's corpus."""
 
 
 @dataclass
@@ -52,11 +52,11 @@ class _Plan:
 
 def update_index(corpus: list[str] | None, index_dir: str, workers: int | None = None,
                  progress: Progress | None = None, lock_wait: float = 10.0,
-                 paths: Sequence[str] | None = None) -> WriteReport:
+                 changed: Sequence[str] | None = None) -> WriteReport:
     """Re-parse only added and changed pages, drop removed ones, and publish a new generation.
 
-    Without ``paths`` the corpus is walked: unchanged files are recognised by size and mtime
-    first and by content hash when those moved. With ``paths`` (files or folders the caller
+    Without ``changed`` the corpus is walked: unchanged files are recognised by size and mtime
+    first and by content hash when those moved. With ``changed`` (files or folders the caller
     knows changed; one that no longer exists is a deletion) nothing else is looked at.
     """
     started = time.perf_counter()
@@ -73,10 +73,10 @@ def update_index(corpus: list[str] | None, index_dir: str, workers: int | None =
         legacy = has_legacy(live)
         with Manifest.open(live) as old:
             total = old.count_all()
-            if paths is None:
+            if changed is None:
                 plan = _plan_walk(roots, old, report)
             else:
-                plan = _plan_paths(paths, roots, old, report)
+                plan = _plan_paths(changed, roots, old, report)
             indexed_before = old.count("indexed")
             if plan.to_parse or plan.removed:
                 changes = _settle(plan, old, report, workers, progress)

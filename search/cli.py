@@ -219,7 +219,7 @@ def _write_command(action: str, corpus: tuple[str, ...], index_dir: str | None, 
         if action == "build":
             report = build_index(paths or [str(corpus_dir())], target, workers=workers, progress=progress)
         else:
-            report = update_index(paths, target, workers=workers, progress=progress, paths=changed)
+            report = update_index(paths, target, workers=workers, progress=progress, changed=changed)
     finally:
         finish()
     prune_leftovers()

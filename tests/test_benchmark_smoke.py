@@ -141,6 +141,8 @@ def test_tiny_benchmark_run(tmp_path: Path) -> None:
     assert results["cli"]["cold"]["median_ms"] > 0 and results["cli"]["batch"]["queries_per_s"] > 0
     edit10 = results["updates"][0]
     assert edit10["action"] == "edit" and edit10["pages"] == 10 and edit10["detected"] == [10]
+    listed = [u for u in results["updates"] if u.get("listed")]
+    assert listed and listed[0]["pages"] == 10 and listed[0]["detected"] == [10]
     delete = results["updates"][-1]
     assert delete["action"] == "delete" and delete["detected"] == [10]
     assert set(results["ratios"]) == {"naive_whoosh", "sqlite_fts5"}
@@ -170,3 +172,37 @@ def test_startup_benchmark_runs_without_shared_data(tmp_path: Path) -> None:
     assert all(v > 0 for v in data["median_ms"].values())
     table = (tmp_path / "startup.md").read_text(encoding="utf-8")
     assert "| `procsearch --version` |" in table and "(bundled corpus)" in table
+
+
+def test_new_codes_keep_the_format_and_never_collide() -> None:
+    from benchmarks.scale import new_code
+
+    used = {"0FT44ZZ", "0FT44ZY", "62273"}
+    made = set()
+    for code in ("0FT44ZZ", "0FT44ZZ", "62273"):
+        new = new_code(code, used | made)
+        assert new is not None and new not in used | made and len(new) == len(code)
+        assert [c.isdigit() for c in new] == [c.isdigit() for c in code]
+        made.add(new)
+    assert new_code("7", {str(d) for d in range(10)}) is None
+
+
+def test_scale_benchmark_on_the_bundled_pages(tmp_path: Path) -> None:
+    """Two sizes, the larger one partly rendered under new codes: every page is indexed and timed."""
+    from benchmarks.scale import main as scale_main
+
+    queries = tmp_path / "queries.jsonl"
+    queries.write_text('{"id": "a", "query": "epidural blood patch", "relevant": ["62273"], "kind": "lay"}\n'
+                       '{"id": "b", "query": "carpal tunnel release", "relevant": ["64721"], "kind": "lay"}\n',
+                       encoding="utf-8")
+    pages = Path(__file__).resolve().parent.parent / "corpus" / "pages-a"
+    shared = len(list(pages.glob("*.html")))
+    out = tmp_path / "out"
+    assert scale_main(["--corpus", str(pages), "--queries", str(queries), "--sizes", f"10,{shared + 12}",
+                       "--workers", "1", "--out", str(out)]) == 0
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert [row["pages"] for row in results["sizes"]] == [10, shared + 12]
+    for row in results["sizes"]:
+        assert row["build"]["indexed"] == row["pages"] and row["index_size_bytes"] > 0
+        assert row["build"]["tree_peak_rss_bytes"] > 10e6 and row["queries"]["n"] == 2
+    assert "| 10 (10) |" in (out / "results.md").read_text(encoding="utf-8")

@@ -51,7 +51,7 @@ def test_listed_paths_add_change_and_delete(small: tuple[Path, Path]) -> None:
     shutil.copyfile(CORPUS / "pages-a/64721.html", added)
     deleted = corpus / "43235.txt"
     deleted.unlink()
-    report = update_index(None, str(index_dir), paths=[str(changed), str(added), str(deleted)])
+    report = update_index(None, str(index_dir), changed=[str(changed), str(added), str(deleted)])
     assert counts(report) == (1, 1, 1, 4, 6)
     assert "J1885" in codes_found(index_dir, "quokkavine")
     assert codes_found(index_dir, "carpal tunnel")[0] == "64721"
@@ -65,7 +65,7 @@ def test_listed_paths_skip_the_walk(small: tuple[Path, Path]) -> None:
     corpus, index_dir = small
     change_j1885(corpus)
     other = corpus / "62273.html"
-    report = update_index(None, str(index_dir), paths=[str(other)])
+    report = update_index(None, str(index_dir), changed=[str(other)])
     assert counts(report) == (0, 0, 0, 6, 6)
     assert "J1885" not in codes_found(index_dir, "quokkavine")
     assert counts(update_index(None, str(index_dir))) == (0, 1, 0, 5, 6)
@@ -76,14 +76,14 @@ def test_listed_relative_path_is_the_indexed_file(small: tuple[Path, Path], monk
     corpus, index_dir = small
     change_j1885(corpus)
     monkeypatch.chdir(corpus)
-    assert counts(update_index(None, str(index_dir), paths=["J1885.html"])) == (0, 1, 0, 5, 6)
+    assert counts(update_index(None, str(index_dir), changed=["J1885.html"])) == (0, 1, 0, 5, 6)
     assert doc_count(index_dir) == 6
 
 
 def test_a_deleted_folder_removes_its_pages(small: tuple[Path, Path]) -> None:
     corpus, index_dir = small
     shutil.rmtree(corpus / "more")
-    report = update_index(None, str(index_dir), paths=[str(corpus / "more")])
+    report = update_index(None, str(index_dir), changed=[str(corpus / "more")])
     assert counts(report) == (0, 0, 1, 5, 5)
     assert get(index_dir, "19303") is None
 
@@ -92,7 +92,7 @@ def test_a_listed_folder_is_compared_page_by_page(small: tuple[Path, Path]) -> N
     corpus, index_dir = small
     shutil.copyfile(CORPUS / "pages-a/64721.html", corpus / "more" / "64721.html")
     (corpus / "more" / "19303.html").unlink()
-    report = update_index(None, str(index_dir), paths=[str(corpus / "more")])
+    report = update_index(None, str(index_dir), changed=[str(corpus / "more")])
     assert counts(report) == (1, 0, 1, 5, 6)
     assert get(index_dir, "19303") is None and get(index_dir, "64721") is not None
 
@@ -104,7 +104,7 @@ def test_path_outside_the_corpus_is_refused_in_one_line(small: tuple[Path, Path]
     stray.parent.mkdir()
     shutil.copyfile(CORPUS / "pages-a/64721.html", stray)
     with pytest.raises(PathOutsideCorpusError) as err:
-        update_index(None, str(index_dir), paths=[str(corpus / "62273.html"), str(stray)])
+        update_index(None, str(index_dir), changed=[str(corpus / "62273.html"), str(stray)])
     message = str(err.value)
     assert "\n" not in message and str(stray) in message and str(corpus) in message
     assert live_generation(index_dir) == before
@@ -120,7 +120,7 @@ def test_a_corpus_reached_through_a_symlink_names_pages_as_the_walk_does(tmp_pat
     index_dir = tmp_path / "index"
     build_index([str(link)], str(index_dir), workers=1)
     shutil.copyfile(CORPUS / "pages-a/64721.html", real / "64721.html")
-    report = update_index(None, str(index_dir), paths=[str(real / "64721.html")])
+    report = update_index(None, str(index_dir), changed=[str(real / "64721.html")])
     assert (report.added, report.indexed) == (1, 2)
     assert get(index_dir, "64721").source == str(link / "64721.html")
     assert update_index(None, str(index_dir)).added == 0  # the walk agrees: nothing new
@@ -132,7 +132,7 @@ def test_listed_files_the_walk_would_skip_are_ignored(small: tuple[Path, Path]) 
     style.write_text("body { color: black }", encoding="utf-8")
     hidden = corpus / ".draft.html"
     shutil.copyfile(CORPUS / "pages-a/64721.html", hidden)
-    report = update_index(None, str(index_dir), paths=[str(style), str(hidden)])
+    report = update_index(None, str(index_dir), changed=[str(style), str(hidden)])
     assert counts(report) == (0, 0, 0, 6, 6)
     assert sorted(report.ignored) == sorted([str(style), str(hidden)])
     assert get(index_dir, "64721") is None
@@ -141,7 +141,7 @@ def test_listed_files_the_walk_would_skip_are_ignored(small: tuple[Path, Path]) 
 def test_a_listed_path_that_never_existed_is_reported(small: tuple[Path, Path]) -> None:
     corpus, index_dir = small
     before = live_generation(index_dir)
-    report = update_index(None, str(index_dir), paths=[str(corpus / "typo.html")])
+    report = update_index(None, str(index_dir), changed=[str(corpus / "typo.html")])
     assert [p.path for p in report.warnings] == [str(corpus / "typo.html")]
     assert any("typo.html" in line and "no page there" in line for line in report.lines())
     assert live_generation(index_dir) == before
@@ -156,11 +156,11 @@ def test_listed_duplicate_code_hands_the_code_over(tmp_path: Path) -> None:
     build_index([str(corpus)], str(index_dir), workers=1)
     fuller = corpus / "page-z.html"
     shutil.copyfile(CORPUS / "pages-a/62273.html", fuller)
-    report = update_index(None, str(index_dir), paths=[str(fuller)])
+    report = update_index(None, str(index_dir), changed=[str(fuller)])
     assert report.added == 1 and len(report.duplicates) == 1 and report.indexed == 1
     assert doc_count(index_dir) == 1
     (corpus / "page-a.html").unlink()
-    report = update_index(None, str(index_dir), paths=[str(corpus / "page-a.html")])
+    report = update_index(None, str(index_dir), changed=[str(corpus / "page-a.html")])
     assert report.removed == 1 and report.indexed == 1
     assert get(index_dir, "62273").source == str(fuller)
     assert doc_count(index_dir) == 1
@@ -205,7 +205,7 @@ def test_an_old_json_manifest_is_read_and_converted_by_the_next_update(
     assert new != gen and (Path(new) / manifest.FILE).is_file() and not (Path(new) / manifest.LEGACY).exists()
     assert len(read_manifest(new)) == 6
     change_j1885(corpus)
-    assert counts(update_index(None, str(index_dir), paths=[str(corpus / "J1885.html")])) == (0, 1, 0, 5, 6)
+    assert counts(update_index(None, str(index_dir), changed=[str(corpus / "J1885.html")])) == (0, 1, 0, 5, 6)
 
 
 def test_a_damaged_manifest_names_the_rebuild(small: tuple[Path, Path]) -> None:
