@@ -186,6 +186,9 @@ def run(args: argparse.Namespace, work: Path) -> dict:
                 lambda text: [hit.code for hit in searcher.search(text, limit=10).hits], queries)
         row["load_after_queries"] = os.getloadavg()
         results["sizes"].append(row)
+        results["run"]["wall_seconds"] = time.perf_counter() - _started
+        write_results(results, args.out)  # each size as soon as it is measured: a long run may be cut short
+        log(f"{len(chosen):,} pages: p50 {row['queries']['p50_ms']:.0f} ms, p95 {row['queries']['p95_ms']:.0f} ms")
         if not args.keep_temp:
             shutil.rmtree(index_dir, ignore_errors=True)
             shutil.rmtree(size_dir, ignore_errors=True)
@@ -213,6 +216,12 @@ def render(results: dict) -> str:
     lines += ["", f"Wall time {results['run']['wall_seconds'] / 60:.0f} min. Pages beyond the "
               f"{results['run']['shared_pages']:,} shared ones are renderings of them under new codes.", ""]
     return "\n".join(lines)
+
+
+def write_results(results: dict, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    (out / "results.md").write_text(render(results), encoding="utf-8")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -250,9 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if not args.keep_temp:
             shutil.rmtree(work, ignore_errors=True)
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "results.json").write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
-    (args.out / "results.md").write_text(render(results), encoding="utf-8")
+    write_results(results, args.out)
     log(f"wrote {args.out / 'results.md'}")
     return 0
 
