@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 
 from whoosh import index as whoosh_index
 
-from procsearch.ingest.corpus import PAGE_SUFFIXES, Problem, find_pages
+from procsearch.ingest.corpus import Problem, find_pages, is_page_name, scan_pages, skipped_name
 from procsearch.ingest.errors import ProcsearchError
 from procsearch.ingest.page import ParsedPage
 
@@ -103,22 +103,16 @@ def update_index(corpus: list[str] | None, index_dir: str, workers: int | None =
 
 def _plan_walk(roots: list[str], old: Manifest, report: WriteReport) -> _Plan:
     unreadable: list[Problem] = []
-    pages, report.ignored = find_pages(roots, unreadable)
+    pages, report.ignored = scan_pages(roots, unreadable)
+    report.ignored.sort()
     report.skipped.extend(unreadable)
     states = old.file_states()
     plan = _Plan(pages=len(pages))
-    moved: list[tuple[str, os.stat_result | None]] = []
-    for path in pages:
-        try:
-            st: os.stat_result | None = os.stat(path)
-        except OSError:
-            st = None
-        if st is None or states.get(path) != (st.st_mtime_ns, st.st_size):
-            moved.append((path, st))
-    present = set(pages)
-    plan.removed = [p for p in states if p not in present]
+    moved = [(path, st) for path, st in pages.items()
+             if st is None or states.get(path) != (st.st_mtime_ns, st.st_size)]
+    plan.removed = [p for p in states if p not in pages]
     plan.before = old.get([p for p, _ in moved if p in states] + plan.removed)
-    _compare(moved, plan)
+    _compare(sorted(moved, key=lambda m: m[0]), plan)
     return plan
 
 
@@ -200,9 +194,7 @@ def _walk_finds(path: str, root: str) -> bool:
     if path == root:
         return True  # a corpus given as single files
     parts = os.path.relpath(path, root).split(os.sep)
-    if any(p.startswith((".", "__")) for p in parts):
-        return False
-    return os.path.splitext(parts[-1])[1].lower() in PAGE_SUFFIXES
+    return not any(skipped_name(p) for p in parts) and is_page_name(parts[-1])
 
 
 # -- parsing and duplicate codes ------------------------------------------------------------

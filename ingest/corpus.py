@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -70,6 +71,17 @@ class IngestReport:
                 f"{len(self.warnings)} warnings")
 
 
+def skipped_name(name: str) -> bool:
+    """Hidden entries and Python package files (the bundled corpus is a package) are not pages."""
+    return name.startswith((".", "__"))
+
+
+def is_page_name(name: str) -> bool:
+    """Whether a file name has a page suffix: os.path.splitext's rule, without its cost per file."""
+    dot = name.rfind(".")
+    return dot > 0 and name[dot:].lower() in PAGE_SUFFIXES and name[:dot].strip(".") != ""
+
+
 def find_pages(paths: Iterable[str | os.PathLike[str]],
                unreadable: list[Problem] | None = None) -> tuple[list[str], list[str]]:
     """(page files, ignored files) under the given files and directories, sorted so runs are repeatable.
@@ -88,18 +100,61 @@ def find_pages(paths: Iterable[str | os.PathLike[str]],
         entry = os.fspath(entry)
         if os.path.isdir(entry):
             for dirpath, dirnames, filenames in os.walk(entry, onerror=folder_error):
-                # Hidden entries and Python package files (the bundled corpus is a package) are not pages.
-                dirnames[:] = [d for d in dirnames if not d.startswith((".", "__"))]
+                dirnames[:] = [d for d in dirnames if not skipped_name(d)]
                 for name in filenames:
-                    if name.startswith((".", "__")):
+                    if skipped_name(name):
                         continue
                     full = os.path.join(dirpath, name)
-                    (pages if os.path.splitext(name)[1].lower() in PAGE_SUFFIXES else ignored).append(full)
+                    (pages if is_page_name(name) else ignored).append(full)
         elif os.path.exists(entry):
             pages.append(entry)
         else:
             raise ProcsearchError(f"{entry}: no such file or directory")
     return sorted(set(pages)), sorted(ignored)
+
+
+def scan_pages(paths: Iterable[str | os.PathLike[str]], unreadable: list[Problem] | None = None
+               ) -> tuple[dict[str, os.stat_result | None], list[str]]:
+    """({page: its stat, None when it has none}, ignored files): the pages find_pages finds, with
+    one system call per file, so an update compares sizes and mtimes without a second stat each."""
+    pages: dict[str, os.stat_result | None] = {}
+    ignored: list[str] = []
+
+    def scan(folder: str) -> None:
+        try:
+            listing = os.scandir(folder)
+        except OSError as exc:
+            if unreadable is not None:
+                unreadable.append(Problem(folder, f"unreadable folder ({exc.strerror or exc})"))
+            return
+        folders = []
+        with listing:
+            for entry in listing:
+                if skipped_name(entry.name):
+                    continue
+                try:
+                    st: os.stat_result | None = entry.stat()
+                except OSError:  # a dangling link is a page that will fail to parse, as in find_pages
+                    st = None
+                if st is not None and stat.S_ISDIR(st.st_mode):
+                    if not entry.is_symlink():  # os.walk does not descend into linked folders either
+                        folders.append(entry.path)
+                elif is_page_name(entry.name):
+                    pages[entry.path] = st
+                else:
+                    ignored.append(entry.path)
+        for sub in folders:
+            scan(sub)
+
+    for path in paths:
+        path = os.fspath(path)
+        if os.path.isdir(path):
+            scan(path)
+        elif os.path.exists(path):
+            pages[path] = os.stat(path)
+        else:
+            raise ProcsearchError(f"{path}: no such file or directory")
+    return pages, ignored
 
 
 def pick_winner(candidates: Iterable[tuple[str, int]]) -> str:
