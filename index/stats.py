@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import store
+from .manifest import Manifest
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,8 @@ class IndexStats:
 def index_stats(index_dir: str) -> IndexStats:
     gen = store.current_generation(index_dir)
     meta = store.read_meta(gen)
-    manifest = store.read_manifest(gen)
+    with Manifest.open(gen) as manifest:  # counted by SQLite, not loaded row by row
+        skipped, duplicates = manifest.count("skipped"), manifest.count("duplicate")
     return IndexStats(
         index_dir=index_dir,
         generation=gen,
@@ -37,7 +39,7 @@ def index_stats(index_dir: str) -> IndexStats:
         updated_at=meta.updated_at,
         documents=meta.doc_count,
         systems=dict(meta.systems),
-        skipped=sum(1 for e in manifest.values() if e.status == "skipped"),
-        duplicates=sum(1 for e in manifest.values() if e.status == "duplicate"),
+        skipped=skipped,
+        duplicates=duplicates,
         size_bytes=store.size_on_disk(gen),
     )
