@@ -34,7 +34,8 @@ from . import integrity, store
 from .errors import IndexMissingError, IndexVersionError, IndexWriteError
 from .lock import WriterLock
 from .analysis import surface_words
-from .schema import SCHEMA_VERSION, SPELL_SOURCES, build_schema, record_to_document
+from .schema import (RECORD_DICT_SAMPLE, SCHEMA_VERSION, SPELL_SOURCES, build_schema, record_dictionary,
+                     record_to_document)
 from .store import IndexMeta, ManifestEntry
 
 log = logging.getLogger(__name__)
@@ -273,7 +274,7 @@ def _work_dir(index_dir: str) -> Iterator[str]:
 
 def _build_into(work: str, corpus: list[str], pages: list[str], workers: int, progress: Progress | None,
                 report: WriteReport) -> tuple[list[_PartitionResult], list[Duplicate]]:
-    schema = build_schema()
+    schema = build_schema(record_dictionary(_sample_records(pages)))
     whoosh_index.create_in(work, schema, indexname=store.INDEX_NAME)
     results = _run_partitions(work, pages, workers, progress)
     for name in os.listdir(work):
@@ -301,6 +302,17 @@ def _build_into(work: str, corpus: list[str], pages: list[str], workers: int, pr
     store.write_meta(work, IndexMeta(SCHEMA_VERSION, corpus, now, now, report.indexed,
                                      store.count_systems(entries)))
     return results, duplicates
+
+
+def _sample_records(pages: list[str]) -> list[str]:
+    """JSON of a few records spread over the corpus, to make the stored records' dictionary from."""
+    step = max(1, len(pages) // RECORD_DICT_SAMPLE)
+    out = []
+    for path in pages[::step][:RECORD_DICT_SAMPLE]:
+        result = parse_one(path)
+        if not isinstance(result, PageError):
+            out.append(result.record.to_json())
+    return out
 
 
 def _no_merge(writer: SegmentWriter, segments: list) -> list:
