@@ -14,7 +14,7 @@ from whoosh.system import pack_uint
 from procsearch.ingest.record import ProcedureRecord
 from procsearch.ingest.sections import SECTION_KEYS, SECTIONS
 
-from .analysis import analyze_recent, medical_analyzer
+from .analysis import medical_analyzer, recent_term_list, term_positions
 
 # Bump when the schema or analysis changes: older indexes are then rebuilt or refused.
 SCHEMA_VERSION = 5
@@ -67,11 +67,9 @@ class MedicalText(fields.TEXT):
         (no Token objects)."""
         boost = self.format.field_boost
         if not self.format.supports("positions"):
-            counts = Counter(piece.term for piece in analyze_recent(value))
+            counts = Counter(recent_term_list(value))
             return [(term.encode("utf-8"), n, n * boost, pack_uint(n)) for term, n in counts.items()]
-        positions: dict[str, list[int]] = {}
-        for piece in analyze_recent(value):
-            positions.setdefault(piece.term, []).append(piece.pos)
+        positions = term_positions(value)
         encode = self.format.encode
         return [(term.encode("utf-8"), len(poslist), len(poslist) * boost, encode(poslist))
                 for term, poslist in positions.items()]
@@ -146,8 +144,7 @@ def build_schema(record_zdict: bytes = b"") -> fields.Schema:
         code=fields.ID(stored=True, unique=True),  # normalised upper-case codes
         code_system=fields.ID(stored=True),
         similar_codes=fields.KEYWORD(scorable=True),
-        source=fields.ID(stored=True, unique=True),
-        content_hash=fields.ID(stored=True),
+        source=fields.ID(unique=True),  # updates delete a page's document by its file
         record=RecordField(record_zdict),
         header_terms=fields.COLUMN(columns.CompressedBytesColumn()),
         **text_fields,
@@ -156,7 +153,7 @@ def build_schema(record_zdict: bytes = b"") -> fields.Schema:
 
 def encode_header_terms(doc: dict) -> bytes:
     """One line of analysed terms per RESCORE_FIELDS field, in that order (a column value)."""
-    return "\n".join(" ".join(p.term for p in analyze_recent(doc.get(f) or "")) for f in RESCORE_FIELDS).encode("utf-8")
+    return "\n".join(" ".join(recent_term_list(doc.get(f) or "")) for f in RESCORE_FIELDS).encode("utf-8")
 
 
 def decode_header_terms(raw: bytes, fields: Collection[str] = RESCORE_FIELDS) -> dict[str, list[str]]:
@@ -192,7 +189,6 @@ def record_to_document(record: ProcedureRecord) -> dict[str, object]:
         "code": record.code,
         "code_system": record.code_system,
         "source": record.source,
-        "content_hash": record.content_hash,
         "record": record.to_json(),
         "similar_codes": " ".join(code for code, _ in record.similar_codes),
         **field_texts(record),

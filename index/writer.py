@@ -31,6 +31,8 @@ from procsearch.ingest.record import hash_bytes
 from procsearch.ingest.workers import die_with_parent
 
 from . import integrity, store
+from .codec import InliningCodec
+from .segments import BulkSegmentWriter
 from .errors import IndexMissingError, IndexVersionError, IndexWriteError
 from .lock import WriterLock
 from .analysis import surface_words
@@ -122,36 +124,10 @@ class _PartitionResult:
     vocab: Counter[str]
 
 
-class _LengthCache:
-    """Field lengths of a finished segment, read once per document and field instead of once per
-    posting (Whoosh's segment flush asks for the length of every posting's document)."""
-
-    def __init__(self, reader, doc_count: int) -> None:
-        self._reader = reader
-        self._doc_count = doc_count
-        self._columns: dict[str, list] = {}
-
-    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0):
-        column = self._columns.get(fieldname)
-        if column is None:
-            read = self._reader.doc_field_length
-            column = [read(d, fieldname, default) for d in range(self._doc_count)]
-            self._columns[fieldname] = column
-        return column[docnum]
-
-    def __getattr__(self, name: str):
-        return getattr(self._reader, name)
-
-
-class _BulkSegmentWriter(SegmentWriter):
-    def per_document_reader(self):
-        return _LengthCache(super().per_document_reader(), self.docnum)
-
-
 def _segment_writer(ix) -> SegmentWriter:
     """A lock-free writer of one new segment, with temp files of its own (Whoosh would share one
     temp dir between concurrent writers and delete the other's sort runs)."""
-    writer = _BulkSegmentWriter(ix, _lk=False, limitmb=POOL_LIMIT_MB)
+    writer = BulkSegmentWriter(ix, _lk=False, limitmb=POOL_LIMIT_MB, codec=InliningCodec())
     writer._tempstorage = ix.storage.temp_storage(f"{store.INDEX_NAME}.tmp-{os.getpid()}-{time.time_ns()}")
     writer.pool = PostingPool(writer._tempstorage, writer.newsegment, limitmb=POOL_LIMIT_MB)
     return writer
