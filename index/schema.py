@@ -48,18 +48,24 @@ class MedicalText(fields.TEXT):
     """TEXT whose analysed postings are cached by value: templated pages repeat whole sections,
     and analysing the same paragraph once instead of thousands of times shortens builds."""
 
-    _cache: dict[str, list] = {}
+    # One cache per posting format: the same text in a field with positions and in one without
+    # is encoded differently.
+    _caches: dict[tuple[type, float], dict[str, list]] = {}
 
     def index(self, value, **kwargs):  # noqa: D102 - Whoosh's signature
         if kwargs or not isinstance(value, str):
             return super().index(value, **kwargs)
-        cached = self._cache.get(value)
+        key = (type(self.format), self.format.field_boost)
+        cache = self._caches.get(key)
+        if cache is None:
+            cache = self._caches[key] = {}
+        cached = cache.get(value)
         if cached is None:
             cached = self._postings(value)
             if len(value) <= _INDEX_CACHE_VALUE_MAX:
-                if len(self._cache) >= _INDEX_CACHE_MAX:
-                    self._cache.clear()
-                self._cache[value] = cached
+                if len(cache) >= _INDEX_CACHE_MAX:
+                    cache.clear()
+                cache[value] = cached
         return iter(cached)
 
     def _postings(self, value: str) -> list[tuple[bytes, int, float, bytes]]:
