@@ -43,10 +43,12 @@ from .store import IndexMeta, ManifestEntry
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 _PROGRESS_EVERY = 250
-# Documents per segment: the posting pool of one segment is sorted in memory (no slow external
-# merge); a few segments per worker keep peak memory bounded and queries fast.
-DOCS_PER_SEGMENT = 12_000
-POOL_LIMIT_MB = 1024
+# Documents per segment: a segment's postings are held in memory as arrays (about 20 bytes a
+# posting, some 200 postings a page) until it is written. Large segments repeat fewer terms
+# across segments (a smaller term dictionary) and make queries read fewer posting lists;
+# this bound keeps a worker under about half a gigabyte.
+DOCS_PER_SEGMENT = 40_000
+POOL_LIMIT_MB = 256  # the unused sorting pool Whoosh's writer still creates
 _progress_queue: "multiprocessing.Queue[int] | None" = None
 
 
