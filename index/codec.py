@@ -27,6 +27,8 @@ class InliningCodec(W3Codec):
 
 
 class InliningPostingsWriter(W3PostingsWriter):
+    """W3PostingsWriter that puts a term's postings in its dictionary entry when they are few."""
+
     def finish_postings(self):  # noqa: D102 - Whoosh's signature
         if self.written() or len(self) > self._inlinelimit:
             return super().finish_postings()
