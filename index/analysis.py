@@ -103,18 +103,38 @@ def analyze(text: str, stem: bool = True) -> Iterator[Piece]:
 _LETTERS3 = re.compile(r"(?<![^\W\d_])[^\W\d_]{3,}(?![^\W\d_])")
 
 
-_RECENT: dict[str, list[Piece]] = {}
+def term_list(text: str) -> list[str]:
+    """The terms analyze() yields, without positions or spans: what a field without positions
+    indexes, computed from cached per-word results (indexing analyses every word of a corpus)."""
+    return [term for raw in WORD_RE.findall(text) for term in word_terms(raw)]
 
 
-def analyze_recent(text: str) -> list[Piece]:
-    """analyze() remembered for the last few texts: indexing analyses each header field twice
+def term_positions(text: str) -> dict[str, list[int]]:
+    """Each term's positions in analyze()'s numbering, in the order analyze() first yields them."""
+    positions: dict[str, list[int]] = {}
+    pos = 0
+    for raw in WORD_RE.findall(text):
+        parts, joined = _expand(raw)
+        if joined:
+            positions.setdefault(joined, []).append(pos)
+        for part in parts:
+            positions.setdefault(part, []).append(pos)
+            pos += 1
+    return positions
+
+
+def recent_term_list(text: str) -> list[str]:
+    """term_list() remembered for the last few texts: indexing analyses each header field twice
     (postings and the re-scoring column), and this keeps that to once."""
-    pieces = _RECENT.get(text)
-    if pieces is None:
-        if len(_RECENT) >= 32:
-            _RECENT.clear()
-        pieces = _RECENT[text] = list(analyze(text))
-    return pieces
+    found = _RECENT_TERMS.get(text)
+    if found is None:
+        if len(_RECENT_TERMS) >= 32:
+            _RECENT_TERMS.clear()
+        found = _RECENT_TERMS[text] = term_list(text)
+    return found
+
+
+_RECENT_TERMS: dict[str, list[str]] = {}
 
 
 def surface_words(text: str) -> list[str]:

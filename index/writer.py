@@ -31,19 +31,24 @@ from procsearch.ingest.record import hash_bytes
 from procsearch.ingest.workers import die_with_parent
 
 from . import store
+from .codec import InliningCodec
+from .segments import BulkSegmentWriter
 from .errors import IndexWriteError
 from .lock import WriterLock
 from .analysis import surface_words
-from .schema import SCHEMA_VERSION, SPELL_SOURCES, build_schema, record_to_document
+from .schema import (RECORD_DICT_SAMPLE, SCHEMA_VERSION, SPELL_SOURCES, build_schema, record_dictionary,
+                     record_to_document)
 from .store import IndexMeta, ManifestEntry
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int, int], None]
 _PROGRESS_EVERY = 250
-# Documents per segment: the posting pool of one segment is sorted in memory (no slow external
-# merge); a few segments per worker keep peak memory bounded and queries fast.
-DOCS_PER_SEGMENT = 12_000
-POOL_LIMIT_MB = 1024
+# Documents per segment: a segment's postings are held in memory as arrays (about 20 bytes a
+# posting, some 200 postings a page) until it is written. Large segments repeat fewer terms
+# across segments (a smaller term dictionary) and make queries read fewer posting lists;
+# this bound keeps a worker under about half a gigabyte.
+DOCS_PER_SEGMENT = 40_000
+POOL_LIMIT_MB = 256  # the unused sorting pool Whoosh's writer still creates
 _progress_queue: "multiprocessing.Queue[int] | None" = None
 
 
@@ -121,36 +126,10 @@ class _PartitionResult:
     vocab: Counter[str]
 
 
-class _LengthCache:
-    """Field lengths of a finished segment, read once per document and field instead of once per
-    posting (Whoosh's segment flush asks for the length of every posting's document)."""
-
-    def __init__(self, reader, doc_count: int) -> None:
-        self._reader = reader
-        self._doc_count = doc_count
-        self._columns: dict[str, list] = {}
-
-    def doc_field_length(self, docnum: int, fieldname: str, default: int = 0):
-        column = self._columns.get(fieldname)
-        if column is None:
-            read = self._reader.doc_field_length
-            column = [read(d, fieldname, default) for d in range(self._doc_count)]
-            self._columns[fieldname] = column
-        return column[docnum]
-
-    def __getattr__(self, name: str):
-        return getattr(self._reader, name)
-
-
-class _BulkSegmentWriter(SegmentWriter):
-    def per_document_reader(self):
-        return _LengthCache(super().per_document_reader(), self.docnum)
-
-
 def _segment_writer(ix) -> SegmentWriter:
     """A lock-free writer of one new segment, with temp files of its own (Whoosh would share one
     temp dir between concurrent writers and delete the other's sort runs)."""
-    writer = _BulkSegmentWriter(ix, _lk=False, limitmb=POOL_LIMIT_MB)
+    writer = BulkSegmentWriter(ix, _lk=False, limitmb=POOL_LIMIT_MB, codec=InliningCodec())
     writer._tempstorage = ix.storage.temp_storage(f"{store.INDEX_NAME}.tmp-{os.getpid()}-{time.time_ns()}")
     writer.pool = PostingPool(writer._tempstorage, writer.newsegment, limitmb=POOL_LIMIT_MB)
     return writer
@@ -273,7 +252,7 @@ def _work_dir(index_dir: str) -> Iterator[str]:
 
 def _build_into(work: str, corpus: list[str], pages: list[str], workers: int, progress: Progress | None,
                 report: WriteReport) -> tuple[list[_PartitionResult], list[Duplicate]]:
-    schema = build_schema()
+    schema = build_schema(record_dictionary(_sample_records(pages)))
     whoosh_index.create_in(work, schema, indexname=store.INDEX_NAME)
     results = _run_partitions(work, pages, workers, progress)
     for name in os.listdir(work):
@@ -301,6 +280,17 @@ def _build_into(work: str, corpus: list[str], pages: list[str], workers: int, pr
     store.write_meta(work, IndexMeta(SCHEMA_VERSION, corpus, now, now, report.indexed,
                                      store.count_systems(entries)))
     return results, duplicates
+
+
+def _sample_records(pages: list[str]) -> list[str]:
+    """JSON of a few records spread over the corpus, to make the stored records' dictionary from."""
+    step = max(1, len(pages) // RECORD_DICT_SAMPLE)
+    out = []
+    for path in pages[::step][:RECORD_DICT_SAMPLE]:
+        result = parse_one(path)
+        if not isinstance(result, PageError):
+            out.append(result.record.to_json())
+    return out
 
 
 def _no_merge(writer: SegmentWriter, segments: list) -> list:

@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass
 
 from procsearch.index.analysis import fold, stem_word, terms
-from procsearch.index.schema import decode_header_terms
+from procsearch.index.schema import RecordReader, decode_header_terms
 from procsearch.ingest.codes import normalize_code
 
 MAX_SCAN = 5_000  # entries of a prefix's range looked at to pick the best few (short prefixes)
@@ -40,6 +40,7 @@ class Completer:
 
     def __init__(self, engine, vocab: dict[str, int], reader) -> None:
         self.reader = reader
+        self._records = RecordReader(reader)
         self._lock = threading.Lock()
         self._titles = _title_keys(engine)  # sorted (analysed title terms joined by spaces, docnum)
         self._title_strings = [key for key, _ in self._titles]
@@ -150,8 +151,8 @@ class Completer:
     def _record(self, docnum: int | None) -> dict | None:
         if docnum is None:
             return None
-        stored = self.reader.stored_fields(docnum)
-        return json.loads(stored["record"]) if stored and "record" in stored else None
+        text = self._records.json(docnum)
+        return json.loads(text) if text else None
 
     def _title_of(self, docnum: int | None) -> str | None:
         record = self._record(docnum)

@@ -27,7 +27,7 @@ from procsearch.index.catalog import ensure_bundled_index
 from procsearch.index.errors import IndexMissingError
 from procsearch.index.location import INDEX_ENV, resolve_index
 from procsearch.index.reader import generation_token
-from procsearch.index.schema import FIELD_TO_LABEL, SECTION_FIELDS, TEXT_FIELDS
+from procsearch.index.schema import FIELD_TO_LABEL, SECTION_FIELDS, TEXT_FIELDS, RecordReader
 from procsearch.index.analysis import fold
 from procsearch.ingest.codes import normalize_code
 from procsearch.ingest.errors import ProcsearchError
@@ -38,6 +38,7 @@ from .compiler import Compiler, Expansion
 from .engine import Contribution, Engine
 from .completion import Completer, Completion
 from .facets import FacetCounter, Facets
+from .phrases import needs_text_check, phrase_docs
 from .parse import CodePrefix, CodeRange, parse_query
 from .snippets import Snippet, make_snippets
 from .spelling import Speller
@@ -173,6 +174,7 @@ class Searcher:
         self._speller = Speller(vocab)
         self._boosts = dict(self.ranking.fields)
         self._engine = Engine(self._searcher, self.ranking)
+        self._records = RecordReader(reader)
         self._facets = FacetCounter(self._engine)
         self._ix = ix
         # Built on the first complete() of a generation. The old one is not closed here: a
@@ -296,8 +298,7 @@ class Searcher:
 
     def _hit(self, s, docnum: int, score: float, compiled, fields,
              explained: tuple[Contribution, ...] | None) -> Hit:
-        stored = s.stored_fields(docnum)
-        record = ProcedureRecord.from_json(stored["record"])
+        record = self._records.record(docnum)
         snippets, matched = make_snippets(record, compiled.highlight, self._boosts, fields or ())
         per_field: dict[str, float] = {}
         for c in explained or ():
@@ -315,8 +316,8 @@ class Searcher:
         wanted = normalize_code(encodable(check_text("code", code))).code
         with self._lock:
             self._refresh()
-            stored = self._searcher.document(code=wanted)
-        return ProcedureRecord.from_json(stored["record"]) if stored else None
+            docnum = self._searcher.document_number(code=wanted)
+            return self._records.record(docnum) if docnum is not None else None
 
     @_damage_reported
     def similar(self, code: str, limit: int = 10) -> list[tuple[str, str, str]]:
@@ -342,7 +343,7 @@ class Searcher:
                 if hit["code"] in seen:
                     continue
                 seen.add(hit["code"])
-                out.append((hit["code"], ProcedureRecord.from_json(hit["record"]).title, "similar wording"))
+                out.append((hit["code"], self._records.record(hit.docnum).title, "similar wording"))
         return out[:max(limit, len(record.similar_codes))]
 
     def complete(self, text: str, limit: int = 8) -> list[Completion]:
@@ -406,7 +407,20 @@ def _matching(s, q: wq.Query) -> set[int]:
         parts = [_matching(s, sub) for sub in q.subqueries]
         return set.intersection(*parts) if parts else set()
     if isinstance(q, wq.Or):
-        return set().union(*(_matching(s, sub) for sub in q.subqueries))
+        # A phrase in fields without positions is read from the pages' stored text, once per page
+        # for all those fields, and not at all for pages another branch already matched.
+        checked: dict[tuple[str, ...], list[str]] = {}
+        found: set[int] = set()
+        for sub in q.subqueries:
+            if needs_text_check(sub):
+                checked.setdefault(tuple(sub.words), []).append(sub.fieldname)
+            else:
+                found |= _matching(s, sub)
+        for words, fields in checked.items():
+            found |= phrase_docs(s, words, fields, skip=found)
+        return found
+    if needs_text_check(q):
+        return phrase_docs(s, q.words, (q.fieldname,))
     if isinstance(q, wq.AndNot):
         return _matching(s, q.a) - _matching(s, q.b)
     if isinstance(q, wq.Not):
