@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from functools import lru_cache
 
-from procsearch.index.analysis import WORD_RE, fold, word_terms
+from procsearch.index.analysis import WORD_RE, fold, stem_prefix, word_terms
 from procsearch.index.schema import LABEL_TO_FIELD
 from procsearch.ingest.record import ProcedureRecord
 
@@ -113,11 +114,29 @@ def make_snippets(record: ProcedureRecord, highlight: set[str], boosts: dict[str
 def _spans(text: str, highlight: set[str]) -> list[tuple[int, int, str]]:
     """(start, end, term) of each highlighted term in text order, as analyze() would give them; the
     distinct words are looked at first, so a section without a highlighted word costs no Python loop."""
-    words = {w for w in set(WORD_RE.findall(text)) if not highlight.isdisjoint(word_terms(w))}
+    fronts = _fronts(frozenset(highlight))
+    words = set()
+    for w in set(WORD_RE.findall(text)):
+        # A plain ASCII word's only term is its stem, and that starts like the word: one not
+        # starting like any highlighted term needs no stemming.
+        if w.isascii() and w.isalpha() and not w.lower().startswith(fronts.get(w[0].lower(), ())):
+            continue
+        if not highlight.isdisjoint(word_terms(w)):
+            words.add(w)
     if not words:
         return []
     return [(m.start(), m.end(), t) for m in WORD_RE.finditer(text) if m.group() in words
             for t in word_terms(m.group()) if t in highlight]
+
+
+@lru_cache(maxsize=64)
+def _fronts(highlight: frozenset[str]) -> dict[str, tuple[str, ...]]:
+    """First letter -> stem_prefix of every highlighted term starting with it."""
+    out: dict[str, tuple[str, ...]] = {}
+    for term in highlight:
+        if term:
+            out[term[0]] = out.get(term[0], ()) + (stem_prefix(term),)
+    return out
 
 
 def _merge(marks: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:

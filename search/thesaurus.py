@@ -11,7 +11,7 @@ import json
 import os
 import re
 import stat
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -74,10 +74,9 @@ _ENTRY_FIELDS = tuple(Entry.__dataclass_fields__)
 # and JSON writes them unescaped.
 _FIELD_SEP = "\u2028"
 _ROW_SEP = "\u2029"
-_SEPARATORS = frozenset(_FIELD_SEP + _ROW_SEP)
 
 
-def _join(words) -> str:
+def _join(words: tuple[str, ...] | list[str]) -> str:
     return _FIELD_SEP.join(words)
 
 
@@ -95,7 +94,7 @@ def _unpack_key(key: tuple[str, ...], packed: str) -> tuple[str, ...]:
     return _split(packed)
 
 
-def _unpack_entries(origin: str):
+def _unpack_entries(origin: str) -> Callable[[tuple[str, ...], str], list[Entry]]:
     def unpack(key: tuple[str, ...], packed: str) -> list[Entry]:
         try:
             return [_entry(key, *row.split(_FIELD_SEP)) for row in packed.split(_ROW_SEP)] if packed else []
@@ -116,18 +115,18 @@ class _Packed(Mapping):
     """A read-only map from word tuples to values kept packed (see Thesaurus.state) until first
     read; the thesaurus of a cold query is mostly never looked at."""
 
-    def __init__(self, packed: dict[str, str], unpack) -> None:
+    def __init__(self, packed: dict[str, str], unpack: Callable[[tuple[str, ...], str], object]) -> None:
         self._packed = packed
         self._unpack = unpack
         self._done: dict[tuple[str, ...], object] = {}
 
-    def __getitem__(self, key: tuple[str, ...]):
+    def __getitem__(self, key: tuple[str, ...]) -> object:
         value = self._done.get(key)
         if value is None:
             value = self._done[key] = self._unpack(key, self._packed[_join(key)])
         return value
 
-    def get(self, key, default=None):
+    def get(self, key: object, default: object = None) -> object:
         try:
             return self[key]
         except (KeyError, TypeError):
@@ -139,7 +138,7 @@ class _Packed(Mapping):
         except TypeError:
             return False
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[tuple[str, ...]]:
         return (_split(k) for k in self._packed)
 
     def __len__(self) -> int:
@@ -186,21 +185,14 @@ class Thesaurus:
         self._prefix_list = sorted(self.prefixes, key=len, reverse=True)
         self._suffix_list = sorted(self.suffixes, key=len, reverse=True)
 
-    def state(self) -> dict | None:
-        """Plain JSON-ready data of the parsed files, for the on-disk cache (None when some text
-        holds a character the packed form uses as a separator: then nothing is cached).
+    def state(self) -> dict:
+        """Plain JSON-ready data of the parsed files, for the on-disk cache.
 
         Packed for a fast load: each phrase's entries are one string, decoded only when a query
         looks the phrase up (a cold query needs a handful of the ~6,000), and multi-word keys
         are their words joined. The separators are line breaks, which no term read line by line
         from a file can hold, so the JSON holds few escapes and loads several times faster than
         one list per entry."""
-        for entries in self.phrases.values():
-            for e in entries:
-                if any(_SEPARATORS.intersection(x) for x in (e.target, e.term, e.kind, e.axis, *e.source)):
-                    return None
-        if any(_SEPARATORS.intersection(w) for w in (*self._words, *self.prefixes, *self.suffixes)):
-            return None
         return {
             "phrases": {_join(k): _pack(v) for k, v in self.phrases.items()},
             "unordered": {_join(k): _join(v) for k, v in self.unordered.items()},
@@ -477,12 +469,11 @@ def _load_cached(files: tuple[Path, ...], mtimes: tuple[float, ...]) -> Thesauru
         except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
             pass
     thesaurus = Thesaurus(list(files))
-    state = thesaurus.state() if cache is not None else None
-    if cache is not None and state is not None:
+    if cache is not None:
         try:
             tmp = cache.with_suffix(f".tmp-{os.getpid()}")
             with open(tmp, "w", encoding="utf-8") as fh:
-                json.dump(state, fh, ensure_ascii=False, separators=(",", ":"))
+                json.dump(thesaurus.state(), fh, ensure_ascii=False, separators=(",", ":"))
             os.replace(tmp, cache)
             _prune_cache(folder, cache.name)
         except OSError:
