@@ -89,12 +89,25 @@ def _expand(raw: str) -> tuple[tuple[str, ...], str]:
     return parts, stem_word(joined) if len(parts) > 1 else ""
 
 
-@lru_cache(maxsize=200_000)
+_WORD_TERMS: dict[str, tuple[str, ...]] = {}
+_WORD_TERMS_MAX = 200_000
+
+
 def word_terms(raw: str) -> tuple[str, ...]:
     """The index terms of one ``WORD_RE`` match in analyze()'s order (a joined form first); each
     spans the whole match, so this is all a highlighter needs."""
-    parts, joined = _expand(raw)
-    return (joined, *parts) if joined else parts
+    found = _WORD_TERMS.get(raw)
+    if found is None:
+        parts, joined = _expand(raw)
+        found = (joined, *parts) if joined else parts
+        if len(_WORD_TERMS) >= _WORD_TERMS_MAX:
+            _WORD_TERMS.clear()
+        _WORD_TERMS[raw] = found
+    return found
+
+
+# The terms of the words word_terms() has already analysed, or None: a look-up without analysing.
+analysed_word_terms = _WORD_TERMS.get
 
 
 def analyze(text: str, stem: bool = True) -> Iterator[Piece]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from procsearch.index.analysis import WORD_RE, fold, stem_prefix, word_terms
+from procsearch.index.analysis import WORD_RE, analysed_word_terms, fold, stem_prefix, word_terms
 from procsearch.index.schema import LABEL_TO_FIELD
 from procsearch.ingest.record import ProcedureRecord
 
@@ -114,14 +115,15 @@ def make_snippets(record: ProcedureRecord, highlight: set[str], boosts: dict[str
 def _spans(text: str, highlight: set[str]) -> list[tuple[int, int, str]]:
     """(start, end, term) of each highlighted term in text order, as analyze() would give them; the
     distinct words are looked at first, so a section without a highlighted word costs no Python loop."""
-    fronts = _fronts(frozenset(highlight))
+    maybe = _candidates(frozenset(highlight)).match
     words = set()
     for w in set(WORD_RE.findall(text)):
-        # A plain ASCII word's only term is its stem, and that starts like the word: one not
-        # starting like any highlighted term needs no stemming.
-        if w.isascii() and w.isalpha() and not w.lower().startswith(fronts.get(w[0].lower(), ())):
-            continue
-        if not highlight.isdisjoint(word_terms(w)):
+        found = analysed_word_terms(w)
+        if found is None:
+            if not maybe(w):
+                continue  # cannot give a highlighted term: not worth stemming
+            found = word_terms(w)
+        if not highlight.isdisjoint(found):
             words.add(w)
     if not words:
         return []
@@ -130,13 +132,12 @@ def _spans(text: str, highlight: set[str]) -> list[tuple[int, int, str]]:
 
 
 @lru_cache(maxsize=64)
-def _fronts(highlight: frozenset[str]) -> dict[str, tuple[str, ...]]:
-    """First letter -> stem_prefix of every highlighted term starting with it."""
-    out: dict[str, tuple[str, ...]] = {}
-    for term in highlight:
-        if term:
-            out[term[0]] = out.get(term[0], ()) + (stem_prefix(term),)
-    return out
+def _candidates(highlight: frozenset[str]) -> re.Pattern[str]:
+    """Matches the words that may give a highlighted term, so the others are never stemmed: a word
+    of ASCII letters only has one term, its stem, which starts with the word's stem_prefix (any
+    case); any other word (digits, joiners, accents) is analysed."""
+    fronts = sorted({re.escape(stem_prefix(t)) for t in highlight if t})
+    return re.compile((f"(?i:{'|'.join(fronts)})|" if fronts else "") + "[a-zA-Z]*[^a-zA-Z]")
 
 
 def _merge(marks: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
