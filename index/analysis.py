@@ -40,7 +40,12 @@ def fold(word: str) -> str:
     if word.isascii():
         return word
     decomposed = unicodedata.normalize("NFKD", word)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    # Whole sections are folded for snippets: remove each distinct mark in one C pass rather
+    # than test every character in Python.
+    for ch in set(decomposed):
+        if unicodedata.combining(ch):
+            decomposed = decomposed.replace(ch, "")
+    return decomposed
 
 
 @lru_cache(maxsize=200_000)
@@ -49,6 +54,20 @@ def stem_word(word: str) -> str:
     if word in _NO_STEM or any(ch.isdigit() for ch in word):
         return word
     return porter_stem(word)
+
+
+# Porter's steps keep a word's front and rewrite at most its last two letters: each step cuts a
+# suffix and appends a replacement that differs from the cut letters in at most two places
+# ("-biliti" -> "-ble"; "-ational" -> "-ate", "-y" -> "-i" in one), and a later step only cuts
+# what an earlier one wrote. The first letter is never rewritten. So every word stemming to a
+# term starts with the term less its last two letters (tests check it on millions of words).
+STEM_REWRITES_AT_MOST = 2
+
+
+def stem_prefix(term: str) -> str:
+    """What every lower-case word whose stem_word() is ``term`` starts with: a test, without
+    stemming, that a word cannot give the term (snippets skip most words of a page this way)."""
+    return term[:max(1, len(term) - STEM_REWRITES_AT_MOST)]
 
 
 @lru_cache(maxsize=200_000)
@@ -70,12 +89,25 @@ def _expand(raw: str) -> tuple[tuple[str, ...], str]:
     return parts, stem_word(joined) if len(parts) > 1 else ""
 
 
-@lru_cache(maxsize=200_000)
+_WORD_TERMS: dict[str, tuple[str, ...]] = {}
+_WORD_TERMS_MAX = 200_000
+
+
 def word_terms(raw: str) -> tuple[str, ...]:
     """The index terms of one ``WORD_RE`` match in analyze()'s order (a joined form first); each
     spans the whole match, so this is all a highlighter needs."""
-    parts, joined = _expand(raw)
-    return (joined, *parts) if joined else parts
+    found = _WORD_TERMS.get(raw)
+    if found is None:
+        parts, joined = _expand(raw)
+        found = (joined, *parts) if joined else parts
+        if len(_WORD_TERMS) >= _WORD_TERMS_MAX:
+            _WORD_TERMS.clear()
+        _WORD_TERMS[raw] = found
+    return found
+
+
+# The terms of the words word_terms() has already analysed, or None: a look-up without analysing.
+analysed_word_terms = _WORD_TERMS.get
 
 
 def analyze(text: str, stem: bool = True) -> Iterator[Piece]:

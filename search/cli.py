@@ -418,13 +418,14 @@ def _write_csv(rows: list[list[object]]) -> None:
 
 
 def _emit(results: Results, fmt: str, explain: bool) -> None:
+    if fmt == "text":  # the JSON shapes (and the datetime module they load) only for the formats using them
+        _print_text(results, explain)
+        return
     import json
 
     from .payload import hit_payload, results_payload
 
-    if fmt == "text":
-        _print_text(results, explain)
-    elif fmt == "json":
+    if fmt == "json":
         click.echo(json.dumps(results_payload(results), ensure_ascii=False, indent=1))
     elif fmt == "jsonl":
         for hit in results.hits:

@@ -15,9 +15,7 @@ query term is live in a field.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-from whoosh import query as wq
-from whoosh.reading import IndexReader
+from typing import TYPE_CHECKING
 
 from procsearch.index.analysis import fold, stem_word, terms
 from procsearch.index.boosts import RankingConfig
@@ -28,6 +26,10 @@ from .parse import Bool, Code, CodePrefix, CodeRange, Not, ParsedQuery, Phrase, 
 from .spelling import Speller
 from .thesaurus import (ADJECTIVE_ENDINGS, APPROACHES, STEM_KIND, WEIGHTS, Entry, Thesaurus, key_of,
                         split_axes)
+
+if TYPE_CHECKING:  # Whoosh queries are built (and whoosh.query loaded) only for structured queries
+    from whoosh import query as wq
+    from whoosh.reading import IndexReader
 
 # Function words, and the filler of code-set descriptions ("Other ... not otherwise specified"),
 # dropped from free text; still searchable inside quotes or with a field scope.
@@ -139,6 +141,8 @@ class Compiler:
         elif is_simple(root):
             self.out.plan = self.plan(items)
         else:
+            from whoosh import query as wq
+
             self.out.plan = self.plan(positive_items(root), negatives=False)
             q = self.match_node(root)
             self.out.match = q if q is not None else wq.NullQuery
@@ -381,6 +385,8 @@ class Compiler:
     # -- which pages a structured query matches (the user's words only) ----------------------
 
     def match_node(self, node) -> wq.Query | None:
+        from whoosh import query as wq
+
         if isinstance(node, Bool):
             parts = [q for q in (self.match_node(n) for n in node.items) if q is not None]
             if not parts:
@@ -442,6 +448,8 @@ class Compiler:
 
     def word_query(self, word: str, fields: tuple[str, ...]) -> wq.Query | None:
         """A word as typed (or as corrected, or its spelling variant) in any of the fields."""
+        from whoosh import query as wq
+
         forms = dict.fromkeys([word, self.correct(word)])
         if self.thesaurus:
             forms.update(dict.fromkeys(e.target for e in self.thesaurus.phrases.get(key_of(word), ())
@@ -455,6 +463,8 @@ class Compiler:
 
     def phrase_query(self, text: str, fields: tuple[str, ...]) -> wq.Query | None:
         """Quoted words in this order, in any of the fields."""
+        from whoosh import query as wq
+
         phrase_terms = terms(text)
         if not phrase_terms:
             return None
@@ -465,6 +475,8 @@ class Compiler:
     @staticmethod
     def code_query(item: Code | CodePrefix | CodeRange) -> wq.Query:
         """The code itself or pages listing it among Similar Codes; codes under a prefix or in a range."""
+        from whoosh import query as wq
+
         if isinstance(item, Code):
             return wq.Or([wq.Term("code", item.code), wq.Term("similar_codes", item.code)])
         if isinstance(item, CodePrefix):
@@ -473,6 +485,8 @@ class Compiler:
 
 
 def _or(queries: list[wq.Query]) -> wq.Query | None:
+    from whoosh import query as wq
+
     if not queries:
         return None
     return queries[0] if len(queries) == 1 else wq.Or(queries)

@@ -14,10 +14,7 @@ import threading
 from collections.abc import Collection
 from dataclasses import dataclass
 from types import TracebackType
-
-from whoosh import query as wq
-from whoosh import scoring
-from whoosh import searching as whoosh_searching
+from typing import TYPE_CHECKING
 
 from procsearch.index import integrity
 from procsearch.index.boosts import RankingConfig, load_ranking
@@ -28,6 +25,7 @@ from procsearch.index.errors import IndexMissingError
 from procsearch.index.location import INDEX_ENV, resolve_index
 from procsearch.index.reader import generation_token
 from procsearch.index.schema import FIELD_TO_LABEL, SECTION_FIELDS, TEXT_FIELDS, RecordReader
+from procsearch.index.view import IndexView
 from procsearch.index.analysis import fold
 from procsearch.ingest.codes import normalize_code
 from procsearch.ingest.errors import ProcsearchError
@@ -43,6 +41,9 @@ from .parse import CodePrefix, CodeRange, parse_query
 from .snippets import Snippet, make_snippets
 from .spelling import Speller
 from .thesaurus import Thesaurus, load_thesaurus
+
+if TYPE_CHECKING:
+    from whoosh import query as wq
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +167,7 @@ class Searcher:
         self._generation = gen
         self._meta = store.read_meta(gen)  # read now: a generation two updates old may be pruned
         old = self._searcher
-        self._searcher = whoosh_searching.Searcher(reader, weighting=scoring.BM25F(), fromindex=ix)
+        self._searcher = IndexView(reader, ix)  # Whoosh's Searcher only once a query needs it
         self._thesaurus: Thesaurus = load_thesaurus(self._thesaurus_files)
         vocab = dict(store.read_vocab(gen))
         for word in self._thesaurus.vocabulary():
@@ -403,6 +404,8 @@ def encodable(text: str) -> str:
 def _matching(s, q: wq.Query) -> set[int]:
     """The live pages a structured query matches, by set algebra over its leaves (Whoosh's own
     AndNot matcher over unions of many field terms can let excluded pages through)."""
+    from whoosh import query as wq  # only structured queries get here
+
     if isinstance(q, wq.And):
         parts = [_matching(s, sub) for sub in q.subqueries]
         return set.intersection(*parts) if parts else set()

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 
-from procsearch.index.analysis import WORD_RE, fold, word_terms
+from procsearch.index.analysis import WORD_RE, analysed_word_terms, fold, stem_prefix, word_terms
 from procsearch.index.schema import LABEL_TO_FIELD
 from procsearch.ingest.record import ProcedureRecord
 
@@ -113,11 +115,29 @@ def make_snippets(record: ProcedureRecord, highlight: set[str], boosts: dict[str
 def _spans(text: str, highlight: set[str]) -> list[tuple[int, int, str]]:
     """(start, end, term) of each highlighted term in text order, as analyze() would give them; the
     distinct words are looked at first, so a section without a highlighted word costs no Python loop."""
-    words = {w for w in set(WORD_RE.findall(text)) if not highlight.isdisjoint(word_terms(w))}
+    maybe = _candidates(frozenset(highlight)).match
+    words = set()
+    for w in set(WORD_RE.findall(text)):
+        found = analysed_word_terms(w)
+        if found is None:
+            if not maybe(w):
+                continue  # cannot give a highlighted term: not worth stemming
+            found = word_terms(w)
+        if not highlight.isdisjoint(found):
+            words.add(w)
     if not words:
         return []
     return [(m.start(), m.end(), t) for m in WORD_RE.finditer(text) if m.group() in words
             for t in word_terms(m.group()) if t in highlight]
+
+
+@lru_cache(maxsize=64)
+def _candidates(highlight: frozenset[str]) -> re.Pattern[str]:
+    """Matches the words that may give a highlighted term, so the others are never stemmed: a word
+    of ASCII letters only has one term, its stem, which starts with the word's stem_prefix (any
+    case); any other word (digits, joiners, accents) is analysed."""
+    fronts = sorted({re.escape(stem_prefix(t)) for t in highlight if t})
+    return re.compile((f"(?i:{'|'.join(fronts)})|" if fronts else "") + "[a-zA-Z]*[^a-zA-Z]")
 
 
 def _merge(marks: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:

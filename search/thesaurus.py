@@ -6,12 +6,12 @@ synonym group. Expansion happens at query time only, so editing a file needs no 
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import os
 import re
 import stat
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -27,7 +27,7 @@ MAX_PHRASE_WORDS = 5
 # Expansions one line may create: a group of n members makes n*(n-1) of them, so a runaway line
 # (a pasted word list) would take minutes and gigabytes; real groups have a handful of members.
 MAX_LINE_EXPANSIONS = 40_000
-CACHE_FORMAT = 4  # bump when Thesaurus's attributes change
+CACHE_FORMAT = 5  # bump when Thesaurus's attributes change
 STEM_KIND = "word stem"  # an unknown front of a compound, matched as a prefix of indexed words
 # Small words a query may put inside a term the files write without them ("vessels of upper limb").
 FILLER = frozenset(["of", "the", "to", "in", "on", "for", "a", "an"])
@@ -69,13 +69,80 @@ class Entry:
 
 _ENTRY_FIELDS = tuple(Entry.__dataclass_fields__)
 
+# The packed cache's separators: between words of a key (and fields of an entry), and between
+# entries. Both are line boundaries to str.splitlines, so no line of a thesaurus file holds them,
+# and JSON writes them unescaped.
+_FIELD_SEP = "\u2028"
+_ROW_SEP = "\u2029"
 
-def _entry(row: list) -> Entry:
-    """An Entry from its cached row, without the frozen dataclass's per-field __init__ (a
-    cold query loads ~100,000 of them)."""
+
+def _join(words: tuple[str, ...] | list[str]) -> str:
+    return _FIELD_SEP.join(words)
+
+
+def _split(packed: str) -> tuple[str, ...]:
+    return tuple(packed.split(_FIELD_SEP))
+
+
+def _pack(entries: list[Entry]) -> str:
+    """A phrase's entries as one string: target, weight, kind, term and axis of each (the source
+    is the phrase's own key)."""
+    return _ROW_SEP.join(_join((e.target, repr(e.weight), e.kind, e.term, e.axis)) for e in entries)
+
+
+def _unpack_key(key: tuple[str, ...], packed: str) -> tuple[str, ...]:
+    return _split(packed)
+
+
+def _unpack_entries(origin: str) -> Callable[[tuple[str, ...], str], list[Entry]]:
+    def unpack(key: tuple[str, ...], packed: str) -> list[Entry]:
+        try:
+            return [_entry(key, *row.split(_FIELD_SEP)) for row in packed.split(_ROW_SEP)] if packed else []
+        except (TypeError, ValueError):
+            raise ProcsearchError(f"{origin}: damaged entry for {' '.join(key)!r}; delete the file and it is "
+                                  f"rebuilt from the thesaurus files") from None
+    return unpack
+
+
+def _entry(source: tuple[str, ...], target: str, weight: str, kind: str, term: str, axis: str) -> Entry:
+    """An Entry from its cached fields, without the frozen dataclass's per-field __init__."""
     entry = object.__new__(Entry)
-    entry.__dict__.update(zip(_ENTRY_FIELDS, (tuple(row[0]), *row[1:])))
+    entry.__dict__.update(zip(_ENTRY_FIELDS, (source, target, float(weight), kind, term, axis)))
     return entry
+
+
+class _Packed(Mapping):
+    """A read-only map from word tuples to values kept packed (see Thesaurus.state) until first
+    read; the thesaurus of a cold query is mostly never looked at."""
+
+    def __init__(self, packed: dict[str, str], unpack: Callable[[tuple[str, ...], str], object]) -> None:
+        self._packed = packed
+        self._unpack = unpack
+        self._done: dict[tuple[str, ...], object] = {}
+
+    def __getitem__(self, key: tuple[str, ...]) -> object:
+        value = self._done.get(key)
+        if value is None:
+            value = self._done[key] = self._unpack(key, self._packed[_join(key)])
+        return value
+
+    def get(self, key: object, default: object = None) -> object:
+        try:
+            return self[key]
+        except (KeyError, TypeError):
+            return default
+
+    def __contains__(self, key: object) -> bool:
+        try:
+            return _join(key) in self._packed  # type: ignore[arg-type]
+        except TypeError:
+            return False
+
+    def __iter__(self) -> Iterator[tuple[str, ...]]:
+        return (_split(k) for k in self._packed)
+
+    def __len__(self) -> int:
+        return len(self._packed)
 
 
 def axis_of(alt: str) -> str:
@@ -119,29 +186,40 @@ class Thesaurus:
         self._suffix_list = sorted(self.suffixes, key=len, reverse=True)
 
     def state(self) -> dict:
-        """Plain JSON-ready data of the parsed files, for the on-disk cache."""
+        """Plain JSON-ready data of the parsed files, for the on-disk cache.
+
+        Packed for a fast load: each phrase's entries are one string, decoded only when a query
+        looks the phrase up (a cold query needs a handful of the ~6,000), and multi-word keys
+        are their words joined. The separators are line breaks, which no term read line by line
+        from a file can hold, so the JSON holds few escapes and loads several times faster than
+        one list per entry."""
         return {
-            "phrases": [[list(k), [[list(e.source), e.target, e.weight, e.kind, e.term, e.axis] for e in v]]
-                        for k, v in self.phrases.items()],
-            "unordered": [[list(k), list(v)] for k, v in self.unordered.items()],
-            "abbreviations": [list(k) for k in self.abbreviations],
+            "phrases": {_join(k): _pack(v) for k, v in self.phrases.items()},
+            "unordered": {_join(k): _join(v) for k, v in self.unordered.items()},
+            "abbreviations": [_join(k) for k in self.abbreviations],
             "prefixes": {k: list(v) for k, v in self.prefixes.items()},
             "suffixes": {k: list(v) for k, v in self.suffixes.items()},
             "files": [str(f) for f in self.files],
-            "words": sorted(self._words),
+            "words": _join(sorted(self._words)),
         }
 
     @classmethod
-    def from_state(cls, data: dict) -> "Thesaurus":
-        """The inverse of state(): no parsing, no code run from the file."""
+    def from_state(cls, data: dict, origin: str = "thesaurus cache") -> "Thesaurus":
+        """The inverse of state(): no parsing, no code run from the file; phrase entries are
+        decoded on first look-up (``origin`` names the file in the error a damaged entry raises)."""
         th = cls.__new__(cls)
-        th.phrases = {tuple(k): [_entry(e) for e in v] for k, v in data["phrases"]}
-        th.unordered = {tuple(k): tuple(v) for k, v in data["unordered"]}
-        th.abbreviations = {tuple(k) for k in data["abbreviations"]}
+        phrases, unordered = data["phrases"], data["unordered"]
+        if not (isinstance(phrases, dict) and isinstance(unordered, dict)
+                and all(isinstance(v, str) for v in phrases.values())
+                and all(isinstance(v, str) for v in unordered.values())):
+            raise TypeError("packed thesaurus tables are not string maps")
+        th.phrases = _Packed(phrases, _unpack_entries(origin))
+        th.unordered = _Packed(unordered, _unpack_key)
+        th.abbreviations = {_split(k) for k in data["abbreviations"]}
         th.prefixes = {k: tuple(v) for k, v in data["prefixes"].items()}
         th.suffixes = {k: tuple(v) for k, v in data["suffixes"].items()}
         th.files = [Path(f) for f in data["files"]]
-        th._words = set(data["words"])
+        th._words = set(_split(data["words"])) if data["words"] else set()
         th._prefix_list = sorted(th.prefixes, key=len, reverse=True)
         th._suffix_list = sorted(th.suffixes, key=len, reverse=True)
         return th
@@ -385,14 +463,11 @@ def _load_cached(files: tuple[Path, ...], mtimes: tuple[float, ...]) -> Thesauru
     folder = private_cache_dir()
     cache = folder / cache_name(files, mtimes) if folder else None
     if cache is not None:
-        gc.disable()  # ~100,000 small containers: collections during the load would double its time
         try:
             with open(cache, encoding="utf-8") as fh:
-                return Thesaurus.from_state(json.load(fh))
-        except (OSError, ValueError, TypeError, KeyError, IndexError):
+                return Thesaurus.from_state(json.load(fh), str(cache))
+        except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
             pass
-        finally:
-            gc.enable()
     thesaurus = Thesaurus(list(files))
     if cache is not None:
         try:

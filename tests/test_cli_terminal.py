@@ -169,3 +169,24 @@ def test_search_loads_whoosh_but_not_the_page_parser(bundled_index: str, tmp_pat
                           timeout=60)
     assert proc.stderr.strip().splitlines()[-1] == "['whoosh']", proc.stderr
     assert " 1. 62273  [CPT]" in proc.stdout
+
+
+# Loaded only by the searches and formats that use them (whoosh.searching brings the whole query
+# language and its English morphology tables; payload the JSON shapes).
+DEFERRED = ("whoosh.searching", "whoosh.query", "whoosh.highlight", "procsearch.search.payload")
+
+
+@pytest.mark.parametrize(("query", "loaded"), [
+    ("spinal headache after epidural", []),
+    ('"blood patch" -knee', ["whoosh.highlight", "whoosh.query", "whoosh.searching"]),  # a structured query's matching set
+])
+def test_a_ranked_search_loads_only_the_whoosh_modules_it_needs(bundled_index: str, tmp_path: Path, query: str,
+                                                              loaded: list[str]) -> None:
+    script = ("import sys\nfrom procsearch.search.cli import main\n"
+              f"sys.argv = ['procsearch', 'search', {query!r}, '--index', {bundled_index!r}]\n"
+              "try:\n    main()\nexcept SystemExit:\n    pass\n"
+              f"print(sorted(set(sys.modules) & {set(DEFERRED)!r}), file=sys.stderr)\n")
+    proc = subprocess.run([sys.executable, "-c", script], env=_env(tmp_path), capture_output=True, text=True,
+                          timeout=60)
+    assert proc.stderr.strip().splitlines()[-1] == str(loaded), proc.stderr
+    assert " 1. 62273  [CPT]" in proc.stdout

@@ -299,3 +299,70 @@ def test_uk_spelling_finds_the_same_pages_as_us(searcher: Searcher, uk: str, us:
                                     ("caesarean", "cesarean"), ("anaesthesia", "anesthesia")])
 def test_uk_spelling_ranks_the_same_best_pages(searcher: Searcher, uk: str, us: str) -> None:
     assert codes(searcher.search(uk))[:2] == codes(searcher.search(us))[:2]
+
+
+# -- the packed cache -------------------------------------------------------------------------------
+
+def _cached_twice(files: list[Path]) -> tuple[Thesaurus, Thesaurus]:
+    """(parsed, then loaded from the cache the parse wrote)."""
+    from procsearch.search import thesaurus as thesaurus_mod
+
+    key = (tuple(files), tuple(f.stat().st_mtime for f in files))
+    thesaurus_mod._load_cached.cache_clear()
+    parsed = thesaurus_mod._load_cached(*key)
+    thesaurus_mod._load_cached.cache_clear()
+    return parsed, thesaurus_mod._load_cached(*key)
+
+
+def test_cached_thesaurus_answers_like_the_parse(tmp_path: Path, tmp_home: Path) -> None:
+    path = write(tmp_path / "mine.txt", "\n".join([
+        "gizmo | doohickey = widget | gadget thing",
+        "flurb ~ blorft ~ zindle",
+        "same ~ same",  # a phrase whose only alternative is itself: an empty bucket
+        "zorp | = | x",  # odd spacing
+        "ileo- = ileum",
+        "-ostomy = opening",
+        "Sjögren test = sjogren check",
+        "wid|get ~ thing",  # a member holding the one-way separator of the other form
+    ]))
+    parsed, loaded = _cached_twice([path])
+    assert list((tmp_home / "cache").glob("thesaurus-*.json"))
+    assert loaded.phrases == parsed.phrases and loaded.unordered == parsed.unordered
+    assert set(loaded.phrases) == set(parsed.phrases) and len(loaded.phrases) == len(parsed.phrases)
+    assert ("gizmo",) in loaded.phrases and ("nothing",) not in loaded.phrases and "gizmo" not in loaded.phrases
+    assert loaded.phrases.get(("nothing",)) is None and loaded.phrases.get(["gizmo"]) is None
+    assert loaded.phrases[key_of("same")] == [] and loaded.phrases[key_of("wid|get")] == parsed.phrases[key_of("wid|get")]
+    words = ["gadget", "thing"]
+    assert loaded.lookup(words, words) == parsed.lookup(words, words)
+    assert loaded.word_parts("ileostomy") == parsed.word_parts("ileostomy")
+    assert loaded.vocabulary() == parsed.vocabulary() and loaded.abbreviations == parsed.abbreviations
+
+
+def test_damaged_cache_entry_names_the_cache_file(tmp_path: Path, tmp_home: Path) -> None:
+    import json
+
+    path = write(tmp_path / "mine.txt", "gizmo = widget | gadget\n")
+    _cached_twice([path])
+    cache = next((tmp_home / "cache").glob("thesaurus-*.json"))
+    data = json.loads(cache.read_text(encoding="utf-8"))
+    data["phrases"] = {k: "widget\u2028not a weight" for k in data["phrases"]}
+    cache.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    from procsearch.search import thesaurus as thesaurus_mod
+
+    thesaurus_mod._load_cached.cache_clear()
+    loaded = thesaurus_mod._load_cached((path,), (path.stat().st_mtime,))
+    with pytest.raises(ProcsearchError, match=f"{cache.name}: damaged entry for 'gizmo'; delete the file"):
+        loaded.phrases[("gizmo",)]
+
+
+def test_a_cache_that_is_not_the_packed_form_is_parsed_again(tmp_path: Path, tmp_home: Path) -> None:
+    path = write(tmp_path / "mine.txt", "gizmo = widget | gadget\n")
+    _cached_twice([path])
+    cache = next((tmp_home / "cache").glob("thesaurus-*.json"))
+    cache.write_text('{"phrases": [[["gizmo"], []]], "unordered": {}, "abbreviations": [], "prefixes": {}, '
+                     '"suffixes": {}, "files": [], "words": ""}', encoding="utf-8")
+    from procsearch.search import thesaurus as thesaurus_mod
+
+    thesaurus_mod._load_cached.cache_clear()
+    loaded = thesaurus_mod._load_cached((path,), (path.stat().st_mtime,))
+    assert targets(loaded.phrases[("gizmo",)]) == {"widget", "gadget"}
