@@ -9,21 +9,27 @@ successive positions: exactly what Whoosh's Phrase query (slop 1) matches on pos
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-
-from whoosh import query as wq
+from typing import TYPE_CHECKING
 
 from procsearch.index.analysis import analyze
 from procsearch.index.schema import POSITION_FIELDS, RecordReader, field_texts
 
+if TYPE_CHECKING:  # a ranked search never loads the query language (start-up time)
+    from whoosh import query as wq
+
 
 def needs_text_check(q: wq.Query) -> bool:
     """Whether ``q`` is a phrase Whoosh cannot answer from positions."""
+    from whoosh import query as wq
+
     return isinstance(q, wq.Phrase) and q.fieldname not in POSITION_FIELDS and len(q.words) > 1
 
 
 def phrase_docs(searcher, words: Sequence[str], fields: Collection[str], skip: Collection[int] = ()) -> set[int]:
     """Live pages having the phrase (index terms, in order) in any of ``fields``, checked on their
     stored text; pages in ``skip`` (already matched) are not read."""
+    from whoosh import query as wq
+
     candidates: dict[int, list[str]] = {}
     for field in fields:
         docs = set(searcher.docs_for_query(wq.And([wq.Term(field, w) for w in words])))
