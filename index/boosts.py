@@ -31,8 +31,8 @@ class RankingConfig:
     k1: float = 1.2
     b: float = 0.75
     idf_page_share: float = 0.25
-    candidates: int = 250
-    fallback_share: int = 60
+    candidates: int = 200
+    fallback_share: int = 50
     fallback_terms: int = 1
     candidate_df_max: float = 0.25
     common_fraction: float = 0.04

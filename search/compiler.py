@@ -14,6 +14,7 @@ query term is live in a field.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from whoosh import query as wq
@@ -120,10 +121,14 @@ class Compiler:
     """Turns a parsed query into what the engine runs: plan, concepts, highlights, corrections."""
 
     def __init__(self, config: RankingConfig, reader: IndexReader, thesaurus: Thesaurus | None,
-                 speller: Speller | None, fields: tuple[str, ...] | None = None) -> None:
+                 speller: Speller | None, fields: tuple[str, ...] | None = None,
+                 doc_frequency: Callable[[str, str], int] | None = None) -> None:
         self.config = config
         settings = config
         self.reader = reader
+        # (field, term) -> pages: the engine's cached look-ups when given (a query asks about its
+        # words in every searched field, and each uncached look-up probes every segment).
+        self.doc_frequency = doc_frequency or reader.doc_frequency
         self.thesaurus = thesaurus
         self.speller = speller
         self.fields = fields or settings.default_fields
@@ -160,8 +165,8 @@ class Compiler:
     def resolve_code(self, node, mixed: bool):
         if isinstance(node, (Seq, Bool, Not)):
             return self.resolve_codes(node)
-        if isinstance(node, Code) and not node.modifier and not self.reader.doc_frequency("code", node.code) \
-                and not self.reader.doc_frequency("similar_codes", node.code) and self.has_codes_under(node.code):
+        if isinstance(node, Code) and not node.modifier and not self.doc_frequency("code", node.code) \
+                and not self.doc_frequency("similar_codes", node.code) and self.has_codes_under(node.code):
             return CodePrefix(node.code)
         if isinstance(node, CodePrefix) and node.bare:
             if not self.has_codes_under(node.prefix) or (mixed and len(node.prefix) < MIN_MIXED_PREFIX):
@@ -282,7 +287,7 @@ class Compiler:
         """How much more the expansions of typed words count when no title, name or technical
         term uses them: "humerus" can only be found as "Humeral Head" or "Humeral Shaft"."""
         typed = [t for w in words for t in terms(w)]
-        if typed and not any(self.reader.doc_frequency(f, t) for t in typed for f in HEADER_FIELDS):
+        if typed and not any(self.doc_frequency(f, t) for t in typed for f in HEADER_FIELDS):
             return self.config.absent_scale
         return 1.0
 
@@ -330,7 +335,7 @@ class Compiler:
         """An adjective no title uses, unknown to the thesaurus, as the stem of title words:
         "bronchial" finds "Bronchus", "tracheal" finds "Trachea"."""
         folded = fold(word)
-        if self.reader.doc_frequency("title", stem_word(folded)):
+        if self.doc_frequency("title", stem_word(folded)):
             return []
         for ending in ADJECTIVE_ENDINGS:
             if folded.endswith(ending) and len(folded) - len(ending) >= 4:
@@ -342,7 +347,7 @@ class Compiler:
         found = []
         for term in self.reader.expand_prefix("title", entry.target):
             text = term.decode("utf-8") if isinstance(term, bytes) else term
-            found.append((self.reader.doc_frequency("title", text), text))
+            found.append((self.doc_frequency("title", text), text))
         found.sort(reverse=True)
         return [Entry(entry.source, text, entry.weight, "word part") for _, text in found[:MAX_STEM_WORDS]]
 
@@ -367,7 +372,7 @@ class Compiler:
         if self.speller is not None and self.speller.known(fold(word)):
             return True
         # Any searched section counts: a word only Recovery uses ("scabs") is not a typo.
-        return any(self.reader.doc_frequency(f, t) for t in terms(word) for f in self.fields)
+        return any(self.doc_frequency(f, t) for t in terms(word) for f in self.fields)
 
     def phrase_concept(self, item: Phrase) -> Concept | None:
         """Quoted words: a concept of the typed words only, never expanded."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections import defaultdict
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -39,6 +39,10 @@ PAGE_DF_FIELDS = ("title", "summary", "procedure")
 # Title words that tell variants of one procedure apart: the side and the approach.
 VARIANT_TERMS = frozenset(t for text in (*APPROACHES, "approach", "right", "left", "bilateral")
                           for t in terms(text))
+# Pages whose decoded header terms are kept between queries (about 2 KB each): re-scoring reads a
+# few hundred candidates per query, and queries sharing a body part or operation share many.
+HEADER_CACHE_MAX = 20_000
+FIELD_DF_CACHE_MAX = 500_000  # (field, term) document frequencies kept (about 100 bytes each)
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,31 @@ class Candidates:
     codes: dict[int, float]
 
 
+class _PageHeader:
+    """One page's stored header terms, decoded once: per field its terms and their counts, and what
+    every query asks of them (the title without side and approach, whether it says open approach)."""
+
+    __slots__ = ("terms", "counts", "variant", "open_title", "_cover")
+
+    def __init__(self, header: dict[str, list[str]]) -> None:
+        self.terms = header
+        self.counts = {f: Counter(ts) for f, ts in header.items()}
+        title = header.get("title", ())
+        self.variant = tuple([t for t in title if t not in VARIANT_TERMS])
+        self.open_title = _has_phrase(title, ("open", "approach"), 0) if title else False
+        self._cover: tuple[frozenset[str], list[list[str]]] | None = None
+
+    def cover_words(self, skip: frozenset[str]) -> list[list[str]]:
+        """The words of each non-empty header field, without those a query never searches."""
+        if self._cover is None or self._cover[0] is not skip:
+            words = ([t for t in self.terms.get(f, ()) if t not in skip] for f in HEADER_FIELDS)
+            self._cover = (skip, [w for w in words if w])
+        return self._cover[1]
+
+
+_NO_HEADER = _PageHeader({})
+
+
 class _Segment:
     """One Whoosh segment reader with its global doc offset and lazily loaded field lengths."""
 
@@ -203,6 +232,7 @@ class Engine:
         self._idf: dict[tuple[str, str], float] = {}
         self._df: dict[tuple[str, tuple[str, ...]], int] = {}
         self._postings = PostingsCache(cache_postings)
+        self._headers: OrderedDict[int, _PageHeader] = OrderedDict()
 
     # -- statistics -----------------------------------------------------------------------------
 
@@ -222,6 +252,8 @@ class Engine:
         key = (fieldname, term)
         value = self._field_df.get(key)
         if value is None:
+            if len(self._field_df) >= FIELD_DF_CACHE_MAX:  # words users type are unbounded
+                self._field_df.clear()
             value = self._field_df[key] = self.reader.doc_frequency(fieldname, term)
         return value
 
@@ -534,10 +566,19 @@ class Engine:
                 if not (seg.deleted and doc in seg.deleted):
                     out[doc + seg.offset] = out.get(doc + seg.offset, 0.0) + tf
 
-    def _header_terms(self, docnum: int, fields: set[str]) -> dict[str, list[str]]:
+    def header(self, docnum: int) -> _PageHeader:
+        """A page's decoded header terms, from the cache or its segment's column."""
+        found = self._headers.get(docnum)
+        if found is not None:
+            self._headers.move_to_end(docnum)
+            return found
         seg = self.segments[bisect.bisect_right(self._offsets, docnum) - 1]
         raw = seg.header(docnum - seg.offset)
-        return decode_header_terms(raw, fields) if raw else {}
+        found = _PageHeader(decode_header_terms(raw) if raw else {})
+        self._headers[docnum] = found
+        if len(self._headers) > HEADER_CACHE_MAX:
+            self._headers.popitem(last=False)
+        return found
 
     # -- explanations ---------------------------------------------------------------------------
 
@@ -552,9 +593,10 @@ class Engine:
         out: dict[int, tuple[Contribution, ...]] = {}
         for item in scored:
             d = item.docnum
-            header = self._header_terms(d, set(RESCORE_FIELDS))
+            page = self.header(d)
+            header = page.terms
             parts: list[Contribution] = []
-            found = rescorer._common_counts(header)
+            found = rescorer._common_counts(page)
             for concept, match, cr in zip(plan.concepts, matches, rescorer.concepts):
                 best_i, best = -1, 0.0
                 for ai, (rare_scores, pairs, keyed) in enumerate(cr.alts):
@@ -632,8 +674,8 @@ class _Rescorer:
         self.phrase_bonus = [(f, cfg.phrase_boost * engine.boosts.get(f, 1.0)) for f in HEADER_FIELDS]
 
     def score(self, d: int) -> float:
-        header = self.engine._header_terms(d, self.header_fields) if self.header_fields else {}
-        found = self._common_counts(header)
+        page = self.engine.header(d) if self.header_fields else _NO_HEADER
+        found = self._common_counts(page)
         total, hits = 0.0, 0
         typed_hit: dict[int, bool] = {}
         for ci, concept in enumerate(self.concepts):
@@ -650,13 +692,13 @@ class _Rescorer:
         if self.code_scores.get(d):
             total += self.code_scores[d]
             hits += self.n_codes
-        total += self.phrase_score(header)[1]
-        if self.open_prior and _has_phrase(header.get("title", ()), ("open", "approach"), 0):
+        total += self.phrase_score(page.terms)[1]
+        if self.open_prior and page.open_title:
             total *= 1 + self.open_prior
-        self.variants[d] = tuple([t for t in header.get("title", ()) if t not in VARIANT_TERMS])
+        self.variants[d] = page.variant
         coverage = min(1.0, hits / self.n_parts) if self.n_parts else 1.0
         cover = self.config.header_cover
-        named = _header_cover(header, self.query_terms, self.unsearched) if cover else 0.0
+        named = _header_cover(page, self.query_terms, self.unsearched) if cover else 0.0
         return total * (self.config.coord_base + coverage) * (1 + cover * named)
 
     def phrase_score(self, header: dict[str, list[str]]) -> tuple[str, float]:
@@ -668,17 +710,17 @@ class _Rescorer:
                     return f, bonus
         return "", 0.0
 
-    def _common_counts(self, header: dict[str, list[str]]) -> dict[tuple[str, str], tuple[int, float]]:
+    def _common_counts(self, page: _PageHeader) -> dict[tuple[str, str], tuple[int, float]]:
         """(tf, tf + K1 * length norm) of each common query term present in each header field."""
         found = {}
         k1, b = self.config.k1, self.config.b
         for f, terms in self.wanted.items():
-            toks = header.get(f)
-            present = terms.intersection(toks) if toks else ()
+            counts = page.counts.get(f)
+            present = terms.intersection(counts) if counts else ()
             if present:
-                norm = k1 * ((1 - b) + b * len(toks) / self.avg[f])
+                norm = k1 * ((1 - b) + b * len(page.terms[f]) / self.avg[f])
                 for term in present:
-                    tf = toks.count(term)
+                    tf = counts[term]
                     found[(term, f)] = (tf, tf + norm)
         return found
 
@@ -712,15 +754,16 @@ def _typed_score(concept: _ConceptRescore, d: int, found: dict[tuple[str, str], 
     return s
 
 
-def _header_cover(header: dict[str, list[str]], query_terms: frozenset[str], skip: frozenset[str]) -> float:
+def _header_cover(page: _PageHeader, query_terms: frozenset[str], skip: frozenset[str]) -> float:
     """The largest share of a header field's words that the query names. Of two pages matching the
     same words, the one whose title says little else is the closer match ("Excision of Skull"
     rather than "Excision of Skull, Diagnostic"; a short CPT name rather than a long descriptor)."""
     best = 0.0
-    for f in HEADER_FIELDS:
-        words = [t for t in header.get(f, ()) if t not in skip]
-        if words:
-            best = max(best, len([t for t in words if t in query_terms]) / len(words))
+    named = query_terms.__contains__
+    for words in page.cover_words(skip):
+        share = sum(map(named, words)) / len(words)
+        if share > best:
+            best = share
     return best
 
 
