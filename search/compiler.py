@@ -41,10 +41,8 @@ FILLER_NOUNS = frozenset(["site", "sites"])
 QUALIFYING_STOP = frozenset(["other", "unspecified", "specified", "multiple", "any"])
 UNSEARCHED = frozenset(t for w in QUERY_STOP for t in terms(w))
 APPROACH_TERMS = frozenset(t for a in APPROACHES for t in terms(a)) - UNSEARCHED
-MAX_STEM_WORDS = 4
 EXCLUDING = frozenset(["without", "except", "excluding"])
 MAX_EXCLUDED_WORDS = 4
-MIN_MIXED_PREFIX = 3  # a bare code prefix mixed with words filters only from this length ("6227 lumbar", not "L4 fusion")
 
 
 @dataclass(frozen=True)
@@ -169,7 +167,7 @@ class Compiler:
                 and not self.doc_frequency("similar_codes", node.code) and self.has_codes_under(node.code):
             return CodePrefix(node.code)
         if isinstance(node, CodePrefix) and node.bare:
-            if not self.has_codes_under(node.prefix) or (mixed and len(node.prefix) < MIN_MIXED_PREFIX):
+            if not self.has_codes_under(node.prefix) or (mixed and len(node.prefix) < self.config.min_mixed_prefix):
                 return Word(node.prefix.lower())
         return node
 
@@ -309,7 +307,7 @@ class Compiler:
             if alt_terms and alt_terms not in seen:
                 seen.add(alt_terms)
                 # A spelling variant is the same word: it is looked for wherever typed words are.
-                weight = entry.weight
+                weight = self.expansion_weight(entry)
                 if scale != 1.0 and entry.kind != "spelling":
                     weight = max(weight, min(self.config.absent_cap, weight * scale))
                 alts.append(Alt(alt_terms, weight, use_fields if entry.kind == "spelling" else exp_fields,
@@ -322,6 +320,16 @@ class Compiler:
         self.out.highlight.update(all_terms)
         self.out.concepts.append(all_terms)
         return Concept(alts)
+
+    def expansion_weight(self, entry: Entry) -> float:
+        """The entry's weight under this ranking configuration: the thesaurus is parsed with the
+        bundled weights (WEIGHTS), which a configuration of its own may change per kind."""
+        kind = "word part" if entry.kind == STEM_KIND else entry.kind
+        base = WEIGHTS.get(kind)
+        wanted = self.config.expansion_weight(kind)
+        if not base or wanted is None or wanted == base:
+            return entry.weight
+        return entry.weight * wanted / base
 
     def with_variants(self, entries: list[Entry]) -> list[Entry]:
         """The entries plus those of their spelling variants: oesophagus expands as esophagus does."""
@@ -349,7 +357,7 @@ class Compiler:
             text = term.decode("utf-8") if isinstance(term, bytes) else term
             found.append((self.doc_frequency("title", text), text))
         found.sort(reverse=True)
-        return [Entry(entry.source, text, entry.weight, "word part") for _, text in found[:MAX_STEM_WORDS]]
+        return [Entry(entry.source, text, entry.weight, "word part") for _, text in found[:self.config.max_stem_words]]
 
     # -- spelling -----------------------------------------------------------------------------
 

@@ -33,9 +33,6 @@ from procsearch.index.schema import HEADER_FIELDS, HEADER_TERMS, RESCORE_FIELDS,
 from .postings import EMPTY_POSTINGS, POSTINGS_CACHE_MAX, Postings, PostingsCache
 from .thesaurus import APPROACHES
 
-# Where a word's frequency over whole pages is looked up: the longest fields, where a word most
-# pages use shows up (a look-up per field costs, and every query term needs one).
-PAGE_DF_FIELDS = ("title", "summary", "procedure")
 # Title words that tell variants of one procedure apart: the side and the approach.
 VARIANT_TERMS = frozenset(t for text in (*APPROACHES, "approach", "right", "left", "bilateral")
                           for t in terms(text))
@@ -271,7 +268,7 @@ class Engine:
         key = ("", term)
         value = self._idf.get(key)
         if value is None:
-            df = self.df(term, PAGE_DF_FIELDS)
+            df = self.df(term, self.config.page_df_fields)
             value = math.log(1 + (self.n - df + 0.5) / (df + 0.5)) if df else 0.0
             self._idf[key] = value
         return value
