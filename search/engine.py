@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections import Counter, OrderedDict, defaultdict
+import sys
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -36,8 +37,9 @@ from .thesaurus import APPROACHES
 # Title words that tell variants of one procedure apart: the side and the approach.
 VARIANT_TERMS = frozenset(t for text in (*APPROACHES, "approach", "right", "left", "bilateral")
                           for t in terms(text))
-# Pages whose decoded header terms are kept between queries (about 2 KB each): re-scoring reads a
-# few hundred candidates per query, and queries sharing a body part or operation share many.
+# Pages whose decoded header terms are kept between queries (about 1.3 KB each, the terms
+# interned): re-scoring reads a few hundred candidates per query, and queries sharing a body part
+# or an operation share many (about 70% of look-ups over the dev queries).
 HEADER_CACHE_MAX = 20_000
 FIELD_DF_CACHE_MAX = 500_000  # (field, term) document frequencies kept (about 100 bytes each)
 
@@ -128,24 +130,24 @@ class Candidates:
 
 
 class _PageHeader:
-    """One page's stored header terms, decoded once: per field its terms and their counts, and what
-    every query asks of them (the title without side and approach, whether it says open approach)."""
+    """One page's stored header terms, decoded once: per field its terms (interned: the same few
+    thousand words recur on every page), and what every query asks of them (the title without
+    side and approach, whether it says open approach)."""
 
-    __slots__ = ("terms", "counts", "variant", "open_title", "_cover")
+    __slots__ = ("terms", "variant", "open_title", "_cover")
 
     def __init__(self, header: dict[str, list[str]]) -> None:
-        self.terms = header
-        self.counts = {f: Counter(ts) for f, ts in header.items()}
-        title = header.get("title", ())
+        self.terms = {f: tuple(map(sys.intern, ts)) for f, ts in header.items()}
+        title = self.terms.get("title", ())
         self.variant = tuple([t for t in title if t not in VARIANT_TERMS])
         self.open_title = _has_phrase(title, ("open", "approach"), 0) if title else False
-        self._cover: tuple[frozenset[str], list[list[str]]] | None = None
+        self._cover: tuple[frozenset[str], tuple[tuple[str, ...], ...]] | None = None
 
-    def cover_words(self, skip: frozenset[str]) -> list[list[str]]:
+    def cover_words(self, skip: frozenset[str]) -> tuple[tuple[str, ...], ...]:
         """The words of each non-empty header field, without those a query never searches."""
         if self._cover is None or self._cover[0] is not skip:
-            words = ([t for t in self.terms.get(f, ()) if t not in skip] for f in HEADER_FIELDS)
-            self._cover = (skip, [w for w in words if w])
+            words = (tuple([t for t in self.terms.get(f, ()) if t not in skip]) for f in HEADER_FIELDS)
+            self._cover = (skip, tuple(w for w in words if w))
         return self._cover[1]
 
 
@@ -712,12 +714,12 @@ class _Rescorer:
         found = {}
         k1, b = self.config.k1, self.config.b
         for f, terms in self.wanted.items():
-            counts = page.counts.get(f)
-            present = terms.intersection(counts) if counts else ()
+            toks = page.terms.get(f)
+            present = terms.intersection(toks) if toks else ()
             if present:
-                norm = k1 * ((1 - b) + b * len(page.terms[f]) / self.avg[f])
+                norm = k1 * ((1 - b) + b * len(toks) / self.avg[f])
                 for term in present:
-                    tf = counts[term]
+                    tf = toks.count(term)
                     found[(term, f)] = (tf, tf + norm)
         return found
 
