@@ -37,10 +37,10 @@ from .thesaurus import APPROACHES
 # Title words that tell variants of one procedure apart: the side and the approach.
 VARIANT_TERMS = frozenset(t for text in (*APPROACHES, "approach", "right", "left", "bilateral")
                           for t in terms(text))
-# Pages whose decoded header terms are kept between queries (about 1.3 KB each, the terms
-# interned): re-scoring reads a few hundred candidates per query, and queries sharing a body part
-# or an operation share many (about 70% of look-ups over the dev queries).
-HEADER_CACHE_MAX = 20_000
+# Pages whose decoded header terms are kept between queries (about 2 KB each, the terms interned:
+# 20 MB at most): re-scoring reads a few hundred candidates per query, and queries sharing a body
+# part or an operation share many (72% of look-ups over the dev queries hit a 20,000-page cache).
+HEADER_CACHE_MAX = 10_000
 FIELD_DF_CACHE_MAX = 500_000  # (field, term) document frequencies kept (about 100 bytes each)
 
 
