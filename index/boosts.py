@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
@@ -19,6 +19,8 @@ from procsearch.ingest.errors import ProcsearchError
 
 DEFAULT_BOOSTS_FILE = Path(__file__).with_name("boosts.toml")
 BOOSTS_ENV = "PROCSEARCH_BOOSTS"
+# Tables of a boosts file and the settings of RankingConfig each fills.
+_LISTS = ("default_fields", "expansion_fields", "page_df_fields")
 
 
 @dataclass(frozen=True)
@@ -28,11 +30,14 @@ class RankingConfig:
     fields: Mapping[str, float]
     default_fields: tuple[str, ...]
     expansion_fields: tuple[str, ...]
+    # Thesaurus expansion weights by kind (abbreviation, synonym, spelling, word part).
+    expansion_weights: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
+    page_df_fields: tuple[str, ...] = ("title", "summary", "procedure")
     k1: float = 1.2
     b: float = 0.75
     idf_page_share: float = 0.25
-    candidates: int = 250
-    fallback_share: int = 60
+    candidates: int = 200
+    fallback_share: int = 50
     fallback_terms: int = 1
     candidate_df_max: float = 0.25
     common_fraction: float = 0.04
@@ -48,6 +53,8 @@ class RankingConfig:
     match_floor: float = 0.001
     absent_scale: float = 1.4
     absent_cap: float = 0.75
+    max_stem_words: int = 4
+    min_mixed_prefix: int = 3
 
     def boost(self, fieldname: str) -> float:
         return self.fields.get(fieldname, 1.0)
@@ -56,9 +63,13 @@ class RankingConfig:
         """Pages a term must be on to count as common (scored on candidates only)."""
         return max(self.common_min, int(pages * self.common_fraction))
 
+    def expansion_weight(self, kind: str) -> float | None:
+        """How much an expansion of this thesaurus kind counts against a typed word (None: not set)."""
+        return self.expansion_weights.get(kind)
+
 
 _NUMBERS = {f.name: f.type for f in dataclasses.fields(RankingConfig)
-            if f.name not in ("fields", "default_fields", "expansion_fields")}
+            if f.name not in ("fields", "expansion_weights") + _LISTS}
 
 
 @lru_cache(maxsize=8)
@@ -67,7 +78,11 @@ def _load(path: str) -> dict:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
         fields = {str(k): float(v) for k, v in data.get("fields", {}).items()}
+        expansion = {str(k): float(v) for k, v in data.get("expansion", {}).items()}
         search = {str(k): tuple(str(f) for f in v) for k, v in data.get("search", {}).items()}
+        unknown = set(search) - set(_LISTS)
+        if unknown:
+            raise ValueError(f"unknown search setting {sorted(unknown)[0]!r}")
         ranking = {}
         for key, value in data.get("ranking", {}).items():
             kind = _NUMBERS.get(key)
@@ -76,23 +91,34 @@ def _load(path: str) -> dict:
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ValueError(f"ranking setting {key!r} must be a number")
             ranking[key] = int(value) if kind in ("int", int) else float(value)
-        return {"fields": fields, "search": search, "ranking": ranking}
+        return {"fields": fields, "expansion": expansion, "search": search, "ranking": ranking}
     except (OSError, ValueError, TypeError, tomllib.TOMLDecodeError) as exc:
         raise ProcsearchError(f"{path}: not a usable boosts file ({exc}); see index/boosts.toml") from None
 
 
 def load_ranking(path: str | os.PathLike | None = None) -> RankingConfig:
     """The bundled configuration, overridden by ``path`` (else by $PROCSEARCH_BOOSTS) where it says so."""
-    base = _load(str(DEFAULT_BOOSTS_FILE))
-    fields, search, ranking = dict(base["fields"]), dict(base["search"]), dict(base["ranking"])
     override = os.fspath(path) if path is not None else os.environ.get(BOOSTS_ENV)
+    return _config(str(DEFAULT_BOOSTS_FILE), override or None)
+
+
+def bundled_ranking() -> RankingConfig:
+    """index/boosts.toml alone, whatever the environment says (what the thesaurus is parsed with)."""
+    return _config(str(DEFAULT_BOOSTS_FILE), None)
+
+
+def _config(base_path: str, override: str | None) -> RankingConfig:
+    base = _load(base_path)
+    tables = {name: dict(base[name]) for name in ("fields", "expansion", "search", "ranking")}
     if override:
         extra = _load(override)
-        fields.update(extra["fields"])
-        search.update(extra["search"])
-        ranking.update(extra["ranking"])
-    return RankingConfig(MappingProxyType(fields), tuple(search.get("default_fields", ())),
-                         tuple(search.get("expansion_fields", ())), **ranking)
+        for name, values in tables.items():
+            values.update(extra[name])
+    search = tables["search"]
+    lists = {name: tuple(search[name]) for name in _LISTS if name in search}
+    return RankingConfig(MappingProxyType(tables["fields"]), lists.pop("default_fields", ()),
+                         lists.pop("expansion_fields", ()), MappingProxyType(tables["expansion"]),
+                         **lists, **tables["ranking"])
 
 
 def field_boosts() -> dict[str, float]:

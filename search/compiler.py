@@ -14,6 +14,7 @@ query term is live in a field.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -42,10 +43,8 @@ FILLER_NOUNS = frozenset(["site", "sites"])
 QUALIFYING_STOP = frozenset(["other", "unspecified", "specified", "multiple", "any"])
 UNSEARCHED = frozenset(t for w in QUERY_STOP for t in terms(w))
 APPROACH_TERMS = frozenset(t for a in APPROACHES for t in terms(a)) - UNSEARCHED
-MAX_STEM_WORDS = 4
 EXCLUDING = frozenset(["without", "except", "excluding"])
 MAX_EXCLUDED_WORDS = 4
-MIN_MIXED_PREFIX = 3  # a bare code prefix mixed with words filters only from this length ("6227 lumbar", not "L4 fusion")
 
 
 @dataclass(frozen=True)
@@ -122,10 +121,14 @@ class Compiler:
     """Turns a parsed query into what the engine runs: plan, concepts, highlights, corrections."""
 
     def __init__(self, config: RankingConfig, reader: IndexReader, thesaurus: Thesaurus | None,
-                 speller: Speller | None, fields: tuple[str, ...] | None = None) -> None:
+                 speller: Speller | None, fields: tuple[str, ...] | None = None,
+                 doc_frequency: Callable[[str, str], int] | None = None) -> None:
         self.config = config
         settings = config
         self.reader = reader
+        # (field, term) -> pages: the engine's cached look-ups when given (a query asks about its
+        # words in every searched field, and each uncached look-up probes every segment).
+        self.doc_frequency = doc_frequency or reader.doc_frequency
         self.thesaurus = thesaurus
         self.speller = speller
         self.fields = fields or settings.default_fields
@@ -164,11 +167,11 @@ class Compiler:
     def resolve_code(self, node, mixed: bool):
         if isinstance(node, (Seq, Bool, Not)):
             return self.resolve_codes(node)
-        if isinstance(node, Code) and not node.modifier and not self.reader.doc_frequency("code", node.code) \
-                and not self.reader.doc_frequency("similar_codes", node.code) and self.has_codes_under(node.code):
+        if isinstance(node, Code) and not node.modifier and not self.doc_frequency("code", node.code) \
+                and not self.doc_frequency("similar_codes", node.code) and self.has_codes_under(node.code):
             return CodePrefix(node.code)
         if isinstance(node, CodePrefix) and node.bare:
-            if not self.has_codes_under(node.prefix) or (mixed and len(node.prefix) < MIN_MIXED_PREFIX):
+            if not self.has_codes_under(node.prefix) or (mixed and len(node.prefix) < self.config.min_mixed_prefix):
                 return Word(node.prefix.lower())
         return node
 
@@ -286,7 +289,7 @@ class Compiler:
         """How much more the expansions of typed words count when no title, name or technical
         term uses them: "humerus" can only be found as "Humeral Head" or "Humeral Shaft"."""
         typed = [t for w in words for t in terms(w)]
-        if typed and not any(self.reader.doc_frequency(f, t) for t in typed for f in HEADER_FIELDS):
+        if typed and not any(self.doc_frequency(f, t) for t in typed for f in HEADER_FIELDS):
             return self.config.absent_scale
         return 1.0
 
@@ -308,7 +311,7 @@ class Compiler:
             if alt_terms and alt_terms not in seen:
                 seen.add(alt_terms)
                 # A spelling variant is the same word: it is looked for wherever typed words are.
-                weight = entry.weight
+                weight = self.expansion_weight(entry)
                 if scale != 1.0 and entry.kind != "spelling":
                     weight = max(weight, min(self.config.absent_cap, weight * scale))
                 alts.append(Alt(alt_terms, weight, use_fields if entry.kind == "spelling" else exp_fields,
@@ -322,6 +325,16 @@ class Compiler:
         self.out.concepts.append(all_terms)
         return Concept(alts)
 
+    def expansion_weight(self, entry: Entry) -> float:
+        """The entry's weight under this ranking configuration: the thesaurus is parsed with the
+        bundled weights (WEIGHTS), which a configuration of its own may change per kind."""
+        kind = "word part" if entry.kind == STEM_KIND else entry.kind
+        base = WEIGHTS.get(kind)
+        wanted = self.config.expansion_weight(kind)
+        if not base or wanted is None or wanted == base:
+            return entry.weight
+        return entry.weight * wanted / base
+
     def with_variants(self, entries: list[Entry]) -> list[Entry]:
         """The entries plus those of their spelling variants: oesophagus expands as esophagus does."""
         entries = list(entries)
@@ -334,7 +347,7 @@ class Compiler:
         """An adjective no title uses, unknown to the thesaurus, as the stem of title words:
         "bronchial" finds "Bronchus", "tracheal" finds "Trachea"."""
         folded = fold(word)
-        if self.reader.doc_frequency("title", stem_word(folded)):
+        if self.doc_frequency("title", stem_word(folded)):
             return []
         for ending in ADJECTIVE_ENDINGS:
             if folded.endswith(ending) and len(folded) - len(ending) >= 4:
@@ -346,9 +359,9 @@ class Compiler:
         found = []
         for term in self.reader.expand_prefix("title", entry.target):
             text = term.decode("utf-8") if isinstance(term, bytes) else term
-            found.append((self.reader.doc_frequency("title", text), text))
+            found.append((self.doc_frequency("title", text), text))
         found.sort(reverse=True)
-        return [Entry(entry.source, text, entry.weight, "word part") for _, text in found[:MAX_STEM_WORDS]]
+        return [Entry(entry.source, text, entry.weight, "word part") for _, text in found[:self.config.max_stem_words]]
 
     # -- spelling -----------------------------------------------------------------------------
 
@@ -371,7 +384,7 @@ class Compiler:
         if self.speller is not None and self.speller.known(fold(word)):
             return True
         # Any searched section counts: a word only Recovery uses ("scabs") is not a typo.
-        return any(self.reader.doc_frequency(f, t) for t in terms(word) for f in self.fields)
+        return any(self.doc_frequency(f, t) for t in terms(word) for f in self.fields)
 
     def phrase_concept(self, item: Phrase) -> Concept | None:
         """Quoted words: a concept of the typed words only, never expanded."""

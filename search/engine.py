@@ -2,7 +2,8 @@
 
 Whoosh's matcher tree costs microseconds per document per query node; an expanded query of a
 hundred term-field leaves then takes a second on 68,000 pages. This scorer reads each rare term's
-postings a block at a time into a dict of scores, takes the best candidates, and adds the common
+postings a block at a time into numpy arrays, adds them into an array of page scores in one
+vectorised step (no Python loop per posting), takes the best candidates, and adds the common
 terms ("approach", "removal": on thousands of pages) only for those candidates, from the stored
 header terms of each page. Every query is ranked here: for phrases, boolean operators and scopes,
 Whoosh's matchers only decide which pages match (the ``allowed`` set), and this scorer ranks them.
@@ -15,13 +16,13 @@ common-term fallback), filtering, re-scoring (common terms, coverage, priors) an
 from __future__ import annotations
 
 import bisect
-import heapq
 import math
-from collections import defaultdict
+import sys
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from operator import itemgetter
 
+import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
@@ -30,15 +31,17 @@ from procsearch.index.analysis import terms
 from procsearch.index.boosts import RankingConfig
 from procsearch.index.schema import HEADER_FIELDS, HEADER_TERMS, RESCORE_FIELDS, decode_header_terms
 
-from .postings import POSTINGS_CACHE_MAX, Postings, PostingsCache, new_postings
+from .postings import EMPTY_POSTINGS, POSTINGS_CACHE_MAX, Postings, PostingsCache
 from .thesaurus import APPROACHES
 
-# Where a word's frequency over whole pages is looked up: the longest fields, where a word most
-# pages use shows up (a look-up per field costs, and every query term needs one).
-PAGE_DF_FIELDS = ("title", "summary", "procedure")
 # Title words that tell variants of one procedure apart: the side and the approach.
 VARIANT_TERMS = frozenset(t for text in (*APPROACHES, "approach", "right", "left", "bilateral")
                           for t in terms(text))
+# Pages whose decoded header terms are kept between queries (about 2 KB each, the terms interned:
+# 20 MB at most): re-scoring reads a few hundred candidates per query, and queries sharing a body
+# part or an operation share many (72% of look-ups over the dev queries hit a 20,000-page cache).
+HEADER_CACHE_MAX = 10_000
+FIELD_DF_CACHE_MAX = 500_000  # (field, term) document frequencies kept (about 100 bytes each)
 
 
 @dataclass(frozen=True)
@@ -107,21 +110,48 @@ class Contribution:
 @dataclass(frozen=True)
 class ConceptMatch:
     """A concept after the candidate stage: per alternative, the scores of its rare terms per page
-    and the common terms left for re-scoring; and the best alternative's rare score per page."""
+    (None: no page) and the common terms left for re-scoring; and the best alternative's rare
+    score per page."""
 
-    rare: tuple[dict[int, float], ...]
+    rare: tuple[np.ndarray | None, ...]
     common: tuple[tuple[str, ...], ...]
-    best: dict[int, float]
+    best: np.ndarray | None
 
 
 @dataclass(frozen=True)
 class Candidates:
-    """What the candidate stages found: a first score per page, the pages only common terms
-    brought (some places are kept for them), code scores, and how many pages matched."""
+    """What the candidate stages found: a first score per page, which pages matched, the pages
+    only common terms brought (some places are kept for them; None: none), and code scores."""
 
-    partial: dict[int, float]
-    fallback: frozenset[int]
+    partial: np.ndarray
+    matched: np.ndarray  # bool per page
+    fallback: np.ndarray | None  # bool per page, within ``matched``
     codes: dict[int, float]
+
+
+class _PageHeader:
+    """One page's stored header terms, decoded once: per field its terms (interned: the same few
+    thousand words recur on every page), and what every query asks of them (the title without
+    side and approach, whether it says open approach)."""
+
+    __slots__ = ("terms", "variant", "open_title", "_cover")
+
+    def __init__(self, header: dict[str, list[str]]) -> None:
+        self.terms = {f: tuple(map(sys.intern, ts)) for f, ts in header.items()}
+        title = self.terms.get("title", ())
+        self.variant = tuple([t for t in title if t not in VARIANT_TERMS])
+        self.open_title = _has_phrase(title, ("open", "approach"), 0) if title else False
+        self._cover: tuple[frozenset[str], tuple[tuple[str, ...], ...]] | None = None
+
+    def cover_words(self, skip: frozenset[str]) -> tuple[tuple[str, ...], ...]:
+        """The words of each non-empty header field, without those a query never searches."""
+        if self._cover is None or self._cover[0] is not skip:
+            words = (tuple([t for t in self.terms.get(f, ()) if t not in skip]) for f in HEADER_FIELDS)
+            self._cover = (skip, tuple(w for w in words if w))
+        return self._cover[1]
+
+
+_NO_HEADER = _PageHeader({})
 
 
 class _Segment:
@@ -134,7 +164,7 @@ class _Segment:
         self.deleted: set[int] | None = None
         if reader.has_deletions():
             self.deleted = {d for d in range(self.doc_count) if reader.is_deleted(d)}
-        self._lengths: dict[str, bytes] = {}
+        self._lengths: dict[str, np.ndarray] = {}
         self._header = None
 
     def header(self, doc: int) -> bytes:
@@ -142,14 +172,16 @@ class _Segment:
             self._header = self.reader.column_reader(HEADER_TERMS, translate=False)
         return self._header[doc]
 
-    def lengths(self, fieldname: str) -> bytes:
-        raw = self._lengths.get(fieldname)
-        if raw is None:
+    def lengths(self, fieldname: str) -> np.ndarray:
+        """Whoosh's length byte of the field for every page of the segment."""
+        found = self._lengths.get(fieldname)
+        if found is None:
             col = self.reader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
             raw = col._dbfile.get(col._basepos, col._count) if col is not None and col._count else b""
             raw = raw + bytes(self.doc_count - len(raw))
-            self._lengths[fieldname] = raw
-        return raw
+            found = np.frombuffer(raw, dtype=np.uint8)
+            self._lengths[fieldname] = found
+        return found
 
     def blocks(self, fieldname: str, term: bytes):
         """(local docnums, term frequencies) of a posting list, a whole Whoosh block at a time."""
@@ -194,28 +226,41 @@ class Engine:
         self.segments = [_Segment(s.reader(), offset) for s, offset in subs]
         self._offsets = [seg.offset for seg in self.segments]
         self.reader = reader
-        self._norms: dict[str, list[float]] = {}
+        self._norms: dict[str, np.ndarray] = {}
+        self._field_df: dict[tuple[str, str], int] = {}
         self._idf: dict[tuple[str, str], float] = {}
         self._df: dict[tuple[str, tuple[str, ...]], int] = {}
         self._postings = PostingsCache(cache_postings)
+        self._headers: OrderedDict[int, _PageHeader] = OrderedDict()
 
     # -- statistics -----------------------------------------------------------------------------
 
-    def norm_table(self, fieldname: str) -> list[float]:
+    def norm_table(self, fieldname: str) -> np.ndarray:
         """K1 * length normalisation for each of Whoosh's 256 length bytes."""
         table = self._norms.get(fieldname)
         if table is None:
             k1, b = self.config.k1, self.config.b
             avg = self.reader.field_length(fieldname) / self.n or 1.0
-            table = [k1 * ((1 - b) + b * byte_to_length(x) / avg) for x in range(256)]
+            table = np.array([k1 * ((1 - b) + b * byte_to_length(x) / avg) for x in range(256)])
             self._norms[fieldname] = table
         return table
+
+    def field_df(self, fieldname: str, term: str) -> int:
+        """Pages with the term in the field, cached: every query looks terms up in many fields,
+        and each look-up costs a hash probe in every segment."""
+        key = (fieldname, term)
+        value = self._field_df.get(key)
+        if value is None:
+            if len(self._field_df) >= FIELD_DF_CACHE_MAX:  # words users type are unbounded
+                self._field_df.clear()
+            value = self._field_df[key] = self.reader.doc_frequency(fieldname, term)
+        return value
 
     def idf(self, fieldname: str, term: str) -> float:
         key = (fieldname, term)
         value = self._idf.get(key)
         if value is None:
-            df = self.reader.doc_frequency(fieldname, term)
+            df = self.field_df(fieldname, term)
             value = math.log(1 + (self.n - df + 0.5) / (df + 0.5)) if df else 0.0
             self._idf[key] = value
         return value
@@ -225,7 +270,7 @@ class Engine:
         key = ("", term)
         value = self._idf.get(key)
         if value is None:
-            df = self.df(term, PAGE_DF_FIELDS)
+            df = self.df(term, self.config.page_df_fields)
             value = math.log(1 + (self.n - df + 0.5) / (df + 0.5)) if df else 0.0
             self._idf[key] = value
         return value
@@ -236,7 +281,7 @@ class Engine:
         key = (term, fields)
         value = self._df.get(key)
         if value is None:
-            value = max((self.reader.doc_frequency(f, term) for f in fields), default=0)
+            value = max((self.field_df(f, term) for f in fields), default=0)
             self._df[key] = value
         return value
 
@@ -252,18 +297,19 @@ class Engine:
 
     # -- scoring --------------------------------------------------------------------------------
 
-    def term_scores(self, term: str, fieldname: str, weight: float, out: dict[int, float]) -> None:
-        """Add weight * BM25 of one term in one field to ``out`` for every page containing it."""
+    def term_scores(self, term: str, fieldname: str, weight: float, out: np.ndarray | None) -> np.ndarray | None:
+        """``out`` plus weight * BM25 of one term in one field on every page containing it (a new
+        array when ``out`` is None and some page has the term; None when none has it)."""
         factor = self.factor(term, fieldname, weight)
         if not factor:
-            return
+            return out
         postings = self.postings(fieldname, term)
-        if not out:  # 0.0 + x is x: the first term fills the dict in one go
-            out.update(zip(postings.docs, [factor * tf / den for tf, den in zip(postings.tfs, postings.dens)]))
-            return
-        get = out.get
-        for d, tf, den in zip(postings.docs, postings.tfs, postings.dens):
-            out[d] = get(d, 0.0) + factor * tf / den
+        if not len(postings):
+            return out
+        if out is None:
+            out = np.zeros(self.n)
+        out[postings.docs] += factor * postings.ratios  # doc numbers are unique within a list
+        return out
 
     def postings(self, fieldname: str, term: str) -> Postings:
         """A term's live postings in one field, from the cache or read from every segment."""
@@ -277,17 +323,19 @@ class Engine:
     def _read_postings(self, fieldname: str, term: str) -> Postings:
         norms = self.norm_table(fieldname)
         tb = term.encode("utf-8")
-        out = new_postings()
+        docs, ratios = [], []
         for seg in self.segments:
             lengths = seg.lengths(fieldname)
-            offset = seg.offset
             for ids, tfs in seg.blocks(fieldname, tb):
                 if seg.deleted:
                     ids, tfs = _live(ids, tfs, seg.deleted)
-                out.docs.fromlist([doc + offset for doc in ids])
-                out.tfs.fromlist(list(tfs))
-                out.dens.fromlist([tf + norms[lengths[doc]] for doc, tf in zip(ids, tfs)])
-        return out
+                ids = np.asarray(ids, dtype=np.int64)
+                tfs = np.asarray(tfs, dtype=np.float64)
+                docs.append(ids + seg.offset)
+                ratios.append(tfs / (tfs + norms[lengths[ids]]))
+        if not docs:
+            return EMPTY_POSTINGS
+        return Postings(np.concatenate(docs), np.concatenate(ratios))
 
     def docs_in_systems(self, systems: list[str]) -> set[int]:
         """Pages of the given code systems (for --system filters)."""
@@ -299,8 +347,15 @@ class Engine:
     def docs_with(self, term: str, fields: tuple[str, ...]) -> set[int]:
         docs: set[int] = set()
         for f in fields:
-            docs.update(self.postings(f, term).docs)
+            docs.update(self.postings(f, term).docs.tolist())
         return docs
+
+    def mask(self, docs) -> np.ndarray:
+        """A bool per page: True for the given doc numbers."""
+        out = np.zeros(self.n, dtype=bool)
+        if len(docs):
+            out[np.fromiter(docs, dtype=np.int64, count=len(docs))] = True
+        return out
 
     def docs_with_code_prefix(self, prefix: str) -> set[int]:
         """Pages whose code starts with the prefix."""
@@ -320,20 +375,20 @@ class Engine:
         matches = self.match_concepts(plan)
         found = self.candidates(plan, matches)
         found = self.restrict(found, plan, allowed, required, on_match)
-        rescorer = self.rescorer(plan, matches, found.codes)
+        pool = _candidates(found, self.config)
+        rescorer = self.rescorer(plan, matches, found.codes, pool)
         # A page the query's structure matched but none of its words scores (a pure exclusion, a
         # code prefix among words it lacks) still matched: it follows the scored pages.
         floor = self.config.match_floor if required else 0.0
-        ranked = sorted((-(rescorer.score(d) or floor), d)
-                        for d in _candidates(found.partial, found.fallback, self.config))
+        ranked = sorted((-(rescorer.score(d) or floor), d) for d in pool)
         if self.config.variant_factor < 1.0:
             ranked = _spread_variants(ranked, rescorer.variants, self.config.variant_factor)
-        return [Scored(d, -neg) for neg, d in ranked], len(found.partial)
+        return [Scored(d, -neg) for neg, d in ranked], int(np.count_nonzero(found.matched))
 
     def match_concepts(self, plan: Plan) -> list[ConceptMatch]:
         """Stage 1 for every concept; with nothing rare anywhere, common words are promoted."""
         matches = [self.match_concept(concept) for concept in plan.concepts]
-        if not plan.codes and not any(scores for m in matches for scores in m.rare):
+        if not plan.codes and all(scores is None for m in matches for scores in m.rare):
             matches = self.promote_common(plan, matches)
         return matches
 
@@ -342,7 +397,7 @@ class Engine:
         rescore_fields = set(RESCORE_FIELDS)
         alt_scores, alt_common = [], []
         for alt in concept.alts:
-            scores: dict[int, float] = {}
+            scores: np.ndarray | None = None
             per_term = alt.per_term(self.config.phrase_spread)
             deferred = []
             key = self.key_term(alt)
@@ -352,14 +407,14 @@ class Engine:
                     continue
                 if key is None or term == key:
                     for f in alt.fields:
-                        self.term_scores(term, f, per_term, scores)
+                        scores = self.term_scores(term, f, per_term, scores)
                     continue
-                more: dict[int, float] = {}
+                more = None
                 for f in alt.fields:
-                    self.term_scores(term, f, per_term, more)
-                for d, v in more.items():
-                    if d in scores:
-                        scores[d] += v
+                    more = self.term_scores(term, f, per_term, more)
+                if more is not None and scores is not None:  # counted only on pages with the key word
+                    more[scores == 0.0] = 0.0
+                    scores += more
             alt_scores.append(scores)
             alt_common.append(tuple(deferred))
         return ConceptMatch(tuple(alt_scores), tuple(alt_common), _best_of(alt_scores))
@@ -377,9 +432,9 @@ class Engine:
                 if not common[ai]:
                     continue
                 term = min(common[ai], key=lambda t: self.df(t, alt.fields))
-                scores: dict[int, float] = {}
+                scores = None
                 for f in alt.fields:
-                    self.term_scores(term, f, alt.per_term(self.config.phrase_spread), scores)
+                    scores = self.term_scores(term, f, alt.per_term(self.config.phrase_spread), scores)
                 rare[ai] = scores
                 common[ai] = tuple(t for t in common[ai] if t != term)
             out.append(ConceptMatch(tuple(rare), tuple(common), _best_of(rare)))
@@ -394,9 +449,10 @@ class Engine:
         rare ones: typed "excision" must not leave the candidates to its rarer synonym "resection".
         """
         cfg = self.config
-        partial: dict[int, float] = {}
+        partial = np.zeros(self.n)
         for match in matches:
-            _add_into(partial, match.best)
+            if match.best is not None:
+                partial += match.best
         code_scores: dict[int, float] = defaultdict(float)
         for code in plan.codes:
             docnum = self.searcher.document_number(code=code)
@@ -406,50 +462,66 @@ class Engine:
             self._postings_any("similar_codes", code, listed)
             for d in listed:
                 code_scores[d] += cfg.similar_boost
-        _add_into(partial, code_scores)
-        fallback: set[int] = set()
-        only_common = not partial  # nothing rare anywhere ("drainage"): the common terms must do
+        for d, s in code_scores.items():
+            partial[d] += s
+        matched = partial > 0.0
+        if code_scores:
+            matched[list(code_scores)] = True
+        fallback: np.ndarray | None = None
+        only_common = not matched.any()  # nothing rare anywhere ("drainage"): the common terms must do
         for concept, match in zip(plan.concepts, matches):
-            rare_weight = max((a.weight for a, r in zip(concept.alts, match.rare) if r), default=0.0)
+            rare_weight = max((a.weight for a, r in zip(concept.alts, match.rare) if r is not None), default=0.0)
             chosen = [(a, ts) for a, ts, r in zip(concept.alts, match.common, match.rare)
-                      if not r and a.weight > rare_weight]
+                      if r is None and a.weight > rare_weight]
             weights = {t: alt.weight for alt, ts in chosen for t in ts}
             dfs = {t: self.df(t, ("title",)) for t in weights}
             ranked = sorted(weights, key=dfs.__getitem__)
             if not ranked or (dfs[ranked[0]] > self.n * cfg.candidate_df_max and not only_common):
                 continue
-            best: dict[int, float] = {}
+            best: np.ndarray | None = None
             for term in ranked[:cfg.fallback_terms]:
-                one: dict[int, float] = {}
-                self.term_scores(term, "title", weights[term], one)
-                for d, v in one.items():
-                    if v > best.get(d, 0.0):
-                        best[d] = v
-            _add_into(partial, best)
-            fallback.update(best)
-        return Candidates(partial, frozenset(fallback), dict(code_scores))
+                one = self.term_scores(term, "title", weights[term], None)
+                if one is not None:
+                    best = one if best is None else np.maximum(best, one)
+            if best is not None:
+                partial += best
+                brought = best > 0.0
+                matched |= brought
+                fallback = brought if fallback is None else fallback | brought
+        return Candidates(partial, matched, fallback, dict(code_scores))
 
     def restrict(self, found: Candidates, plan: Plan, allowed: set[int] | frozenset[int] | None,
-                 required: bool = False, on_match: Callable[[dict[int, float]], None] | None = None) -> Candidates:
+                 required: bool = False, on_match: Callable[[set[int]], None] | None = None) -> Candidates:
         """Stage 3: only pages the query's filters and boolean structure allow, none it excludes."""
         if required and allowed is not None:
-            get = found.partial.get
-            return Candidates({d: get(d, 0.0) for d in allowed}, found.fallback.intersection(allowed), found.codes)
-        excluded: set[int] = set()
+            matched = self.mask(allowed)
+            fallback = found.fallback & matched if found.fallback is not None else None
+            return Candidates(found.partial, matched, fallback, found.codes)
+        excluded: np.ndarray | None = None
         for concept in plan.negatives:
             for alt in concept.alts:
                 for term in alt.terms:
-                    excluded |= self.docs_with(term, alt.fields)
+                    for f in alt.fields:
+                        docs = self.postings(f, term).docs
+                        if len(docs):
+                            if excluded is None:
+                                excluded = np.zeros(self.n, dtype=bool)
+                            excluded[docs] = True
+        matched = found.matched if excluded is None else found.matched & ~excluded
         if on_match is not None:
-            on_match({d: s for d, s in found.partial.items() if d not in excluded} if excluded else found.partial)
-        if not excluded and allowed is None:
+            on_match(set(np.flatnonzero(matched).tolist()))
+        if excluded is None and allowed is None:
             return found
-        partial = {d: s for d, s in found.partial.items() if d not in excluded and (allowed is None or d in allowed)}
-        return Candidates(partial, found.fallback.intersection(partial), found.codes)
+        if allowed is not None:
+            matched = matched & self.mask(allowed)
+        fallback = found.fallback & matched if found.fallback is not None else None
+        return Candidates(found.partial, matched, fallback, found.codes)
 
-    def rescorer(self, plan: Plan, matches: list[ConceptMatch], codes: dict[int, float]) -> _Rescorer:
-        """Stage 4's scorer: common terms counted in each candidate's stored header terms."""
-        concepts = [self._concept_rescore(concept, match) for concept, match in zip(plan.concepts, matches)]
+    def rescorer(self, plan: Plan, matches: list[ConceptMatch], codes: dict[int, float],
+                 docs: list[int]) -> _Rescorer:
+        """Stage 4's scorer of the given pages: common terms counted in each one's stored header terms."""
+        at = np.asarray(docs, dtype=np.int64)
+        concepts = [self._concept_rescore(concept, match, docs, at) for concept, match in zip(plan.concepts, matches)]
         return _Rescorer(self, plan, concepts, codes)
 
     def key_term(self, alt: Alt) -> str | None:
@@ -462,22 +534,28 @@ class Engine:
         key = min(reversed(alt.terms), key=lambda t: self.df(t, alt.fields))
         return key if self.df(key, alt.fields) <= self.common_df else None
 
-    def _concept_rescore(self, concept: Concept, match: ConceptMatch) -> _ConceptRescore:
-        """A concept's alternatives with the BM25 factor of each common term in each header field."""
+    def _concept_rescore(self, concept: Concept, match: ConceptMatch, docs: list[int],
+                         at: np.ndarray) -> _ConceptRescore:
+        """A concept's alternatives on the given pages: rare scores, and the BM25 factor of each
+        common term in each header field."""
         spread = self.config.phrase_spread
-        alts = [(match.rare[ai], [((t, f), self.factor(t, f, alt.per_term(spread)))
-                                  for t in match.common[ai] for f in alt.fields if f in RESCORE_FIELDS],
+
+        def on_docs(scores: np.ndarray | None) -> dict[int, float]:
+            return dict(zip(docs, scores[at].tolist())) if scores is not None else {}
+
+        alts = [(on_docs(match.rare[ai]), [((t, f), self.factor(t, f, alt.per_term(spread)))
+                                           for t in match.common[ai] for f in alt.fields if f in RESCORE_FIELDS],
                  self.key_term(alt) is not None)
                 for ai, alt in enumerate(concept.alts)]
         keys = frozenset(key for _, pairs, _ in alts for key, _ in pairs)
-        return _ConceptRescore(match.best, alts, keys)
+        return _ConceptRescore(on_docs(match.best), alts, keys)
 
     def _term_score_on(self, term: str, fieldname: str, weight: float, d: int) -> float:
         """weight * BM25 of one term in one field on page d (postings hold sorted doc numbers)."""
         post = self.postings(fieldname, term)
-        i = bisect.bisect_left(post.docs, d)
+        i = int(np.searchsorted(post.docs, d))
         if i < len(post.docs) and post.docs[i] == d:
-            return self.factor(term, fieldname, weight) * post.tfs[i] / post.dens[i]
+            return self.factor(term, fieldname, weight) * float(post.ratios[i])
         return 0.0
 
     def _postings_any(self, fieldname: str, term: str, out: dict[int, float]) -> None:
@@ -487,10 +565,19 @@ class Engine:
                 if not (seg.deleted and doc in seg.deleted):
                     out[doc + seg.offset] = out.get(doc + seg.offset, 0.0) + tf
 
-    def _header_terms(self, docnum: int, fields: set[str]) -> dict[str, list[str]]:
+    def header(self, docnum: int) -> _PageHeader:
+        """A page's decoded header terms, from the cache or its segment's column."""
+        found = self._headers.get(docnum)
+        if found is not None:
+            self._headers.move_to_end(docnum)
+            return found
         seg = self.segments[bisect.bisect_right(self._offsets, docnum) - 1]
         raw = seg.header(docnum - seg.offset)
-        return decode_header_terms(raw, fields) if raw else {}
+        found = _PageHeader(decode_header_terms(raw) if raw else {})
+        self._headers[docnum] = found
+        if len(self._headers) > HEADER_CACHE_MAX:
+            self._headers.popitem(last=False)
+        return found
 
     # -- explanations ---------------------------------------------------------------------------
 
@@ -501,13 +588,14 @@ class Engine:
         cover, priors, variant spreading) so that they add up to the score."""
         spread = self.config.phrase_spread
         matches = self.match_concepts(plan)
-        rescorer = self.rescorer(plan, matches, self.candidates(plan, matches).codes)
+        rescorer = self.rescorer(plan, matches, self.candidates(plan, matches).codes, [s.docnum for s in scored])
         out: dict[int, tuple[Contribution, ...]] = {}
         for item in scored:
             d = item.docnum
-            header = self._header_terms(d, set(RESCORE_FIELDS))
+            page = self.header(d)
+            header = page.terms
             parts: list[Contribution] = []
-            found = rescorer._common_counts(header)
+            found = rescorer._common_counts(page)
             for concept, match, cr in zip(plan.concepts, matches, rescorer.concepts):
                 best_i, best = -1, 0.0
                 for ai, (rare_scores, pairs, keyed) in enumerate(cr.alts):
@@ -585,8 +673,8 @@ class _Rescorer:
         self.phrase_bonus = [(f, cfg.phrase_boost * engine.boosts.get(f, 1.0)) for f in HEADER_FIELDS]
 
     def score(self, d: int) -> float:
-        header = self.engine._header_terms(d, self.header_fields) if self.header_fields else {}
-        found = self._common_counts(header)
+        page = self.engine.header(d) if self.header_fields else _NO_HEADER
+        found = self._common_counts(page)
         total, hits = 0.0, 0
         typed_hit: dict[int, bool] = {}
         for ci, concept in enumerate(self.concepts):
@@ -603,13 +691,13 @@ class _Rescorer:
         if self.code_scores.get(d):
             total += self.code_scores[d]
             hits += self.n_codes
-        total += self.phrase_score(header)[1]
-        if self.open_prior and _has_phrase(header.get("title", ()), ("open", "approach"), 0):
+        total += self.phrase_score(page.terms)[1]
+        if self.open_prior and page.open_title:
             total *= 1 + self.open_prior
-        self.variants[d] = tuple([t for t in header.get("title", ()) if t not in VARIANT_TERMS])
+        self.variants[d] = page.variant
         coverage = min(1.0, hits / self.n_parts) if self.n_parts else 1.0
         cover = self.config.header_cover
-        named = _header_cover(header, self.query_terms, self.unsearched) if cover else 0.0
+        named = _header_cover(page, self.query_terms, self.unsearched) if cover else 0.0
         return total * (self.config.coord_base + coverage) * (1 + cover * named)
 
     def phrase_score(self, header: dict[str, list[str]]) -> tuple[str, float]:
@@ -621,12 +709,12 @@ class _Rescorer:
                     return f, bonus
         return "", 0.0
 
-    def _common_counts(self, header: dict[str, list[str]]) -> dict[tuple[str, str], tuple[int, float]]:
+    def _common_counts(self, page: _PageHeader) -> dict[tuple[str, str], tuple[int, float]]:
         """(tf, tf + K1 * length norm) of each common query term present in each header field."""
         found = {}
         k1, b = self.config.k1, self.config.b
         for f, terms in self.wanted.items():
-            toks = header.get(f)
+            toks = page.terms.get(f)
             present = terms.intersection(toks) if toks else ()
             if present:
                 norm = k1 * ((1 - b) + b * len(toks) / self.avg[f])
@@ -665,33 +753,36 @@ def _typed_score(concept: _ConceptRescore, d: int, found: dict[tuple[str, str], 
     return s
 
 
-def _header_cover(header: dict[str, list[str]], query_terms: frozenset[str], skip: frozenset[str]) -> float:
+def _header_cover(page: _PageHeader, query_terms: frozenset[str], skip: frozenset[str]) -> float:
     """The largest share of a header field's words that the query names. Of two pages matching the
     same words, the one whose title says little else is the closer match ("Excision of Skull"
     rather than "Excision of Skull, Diagnostic"; a short CPT name rather than a long descriptor)."""
     best = 0.0
-    for f in HEADER_FIELDS:
-        words = [t for t in header.get(f, ()) if t not in skip]
-        if words:
-            best = max(best, len([t for t in words if t in query_terms]) / len(words))
+    named = query_terms.__contains__
+    for words in page.cover_words(skip):
+        share = sum(map(named, words)) / len(words)
+        if share > best:
+            best = share
     return best
 
 
-def _candidates(partial: dict[int, float], fallback: frozenset[int], cfg: RankingConfig) -> list[int]:
-    """The config's ``candidates`` best pages, ``fallback_share`` of the places kept for pages that common terms
-    brought: rare terms score in every header field, common ones here only in the title, so
-    without the reserve a rare synonym's pages could fill every place."""
-    chosen = _top(partial, cfg.candidates)
-    if not fallback:
-        return chosen
-    rest_docs = list(fallback.difference(chosen))  # fallback holds only pages of partial
-    rest = dict(zip(rest_docs, itemgetter(*rest_docs)(partial))) if len(rest_docs) > 1 else \
-        {d: partial[d] for d in rest_docs}
-    reserved = _top(rest, cfg.fallback_share)
-    if not reserved:
-        return chosen
-    keep = _top({d: partial[d] for d in chosen}, cfg.candidates - len(reserved))
-    return keep + reserved
+def _candidates(found: Candidates, cfg: RankingConfig) -> list[int]:
+    """The config's ``candidates`` best matched pages, ``fallback_share`` of the places kept for
+    pages that common terms brought: rare terms score in every header field, common ones here only
+    in the title, so without the reserve a rare synonym's pages could fill every place."""
+    partial = found.partial
+    docs = np.flatnonzero(found.matched)
+    chosen = _top(docs, partial[docs], cfg.candidates)
+    if found.fallback is None:
+        return chosen.tolist()
+    rest = found.fallback.copy()
+    rest[chosen] = False
+    rest_docs = np.flatnonzero(rest)
+    reserved = _top(rest_docs, partial[rest_docs], cfg.fallback_share)
+    if not len(reserved):
+        return chosen.tolist()
+    keep = _top(chosen, partial[chosen], cfg.candidates - len(reserved))
+    return keep.tolist() + reserved.tolist()
 
 
 def _spread_variants(ranked: list[tuple[float, int]], variants: dict[int, tuple[str, ...]],
@@ -714,27 +805,17 @@ def _spread_variants(ranked: list[tuple[float, int]], variants: dict[int, tuple[
     return out
 
 
-def _add_into(total: dict[int, float], scores: dict[int, float]) -> None:
-    """total[d] += scores[d] for every page; an empty total takes the scores as they are (0.0 + s is s)."""
-    if not total:
-        total.update(scores)
-        return
-    get = total.get
-    for d, s in scores.items():
-        total[d] = get(d, 0.0) + s
-
-
-def _top(scores: dict[int, float], n: int) -> list[int]:
-    """The n pages of highest (score, docnum), as heapq.nlargest would pick them, comparing bare floats."""
-    if len(scores) <= n:
-        return list(scores)
-    cut = heapq.nlargest(n, scores.values())[-1]
-    chosen = [d for d, s in scores.items() if s >= cut]
-    if len(chosen) == n:
-        return chosen
-    above = [d for d in chosen if scores[d] > cut]  # more pages tie at the cut than fit: largest docnums
-    ties = sorted((d for d in chosen if scores[d] == cut), reverse=True)
-    return above + ties[:n - len(above)]
+def _top(docs: np.ndarray, scores: np.ndarray, n: int) -> np.ndarray:
+    """The n of ``docs`` (ascending doc numbers) of highest (score, docnum), ascending: pages tied
+    at the cut are taken from the largest doc numbers, as heapq.nlargest over pairs would."""
+    if len(docs) <= n:
+        return docs
+    if n <= 0:
+        return docs[:0]
+    cut = np.partition(scores, len(scores) - n)[len(scores) - n]
+    above = docs[scores > cut]
+    ties = docs[scores == cut]
+    return np.sort(np.concatenate([above, ties[len(ties) - (n - len(above)):]]))
 
 
 def _live(ids, tfs, deleted: set[int]) -> tuple[list[int], list[float]]:
@@ -743,16 +824,12 @@ def _live(ids, tfs, deleted: set[int]) -> tuple[list[int], list[float]]:
     return [doc for doc, _ in live], [tf for _, tf in live]
 
 
-def _best_of(alt_scores: list[dict[int, float]]) -> dict[int, float]:
+def _best_of(alt_scores: list[np.ndarray | None]) -> np.ndarray | None:
     """Per page, the best alternative's score: a concept counts once however it was said."""
-    if len(alt_scores) == 1:
-        return alt_scores[0]
-    best: dict[int, float] = {}
-    for scores in alt_scores:
-        for d, s in scores.items():
-            if s > best.get(d, 0.0):
-                best[d] = s
-    return best
+    found = [s for s in alt_scores if s is not None]
+    if len(found) <= 1:
+        return found[0] if found else None
+    return np.maximum.reduce(found)
 
 
 def _has_phrase(tokens: list[str], phrase: tuple[str, ...], slop: int = 2) -> bool:

@@ -216,7 +216,7 @@ class Searcher:
             s = self._searcher
             fields = tuple(f for f in section_fields if f in TEXT_FIELDS) or None
             compiler = Compiler(self.ranking, s.reader(), self._thesaurus if expand else None,
-                                self._speller, fields)
+                                self._speller, fields, self._engine.field_df)
             compiled = compiler.compile(parsed)
             explained: dict[int, tuple[Contribution, ...]] = {}
             matched: list[Collection[int]] = []  # every matched page, before the system filter
@@ -381,7 +381,8 @@ class Searcher:
         with self._lock:
             self._refresh()
             reader = self._searcher.reader()
-            compiler = Compiler(self.ranking, reader, self._thesaurus, self._speller)
+            compiler = Compiler(self.ranking, reader, self._thesaurus, self._speller,
+                                doc_frequency=self._engine.field_df)
             for raw in text.split():
                 word = raw.strip("\"'()[]{}.,;:!?*-+")
                 if len(word) >= 4 and word.isalpha() and not compiler.is_known(word):

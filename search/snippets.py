@@ -85,15 +85,16 @@ def make_snippets(record: ProcedureRecord, highlight: set[str], boosts: dict[str
         lowered = lowered.replace(".", "").replace("-", "")  # codes (E11.9) and joined words
         if not any(p in lowered for p in probes):
             continue
-        spans = _spans(text, highlight)
-        if not spans:
+        words = _matching_words(text, highlight)
+        if not words:
             continue
         matched_sections.append(label)
-        distinct = len({t for _, _, t in spans})
-        scored.append((distinct * boosts.get(key, 1.0), label, text, spans))
+        distinct = len({t for w in words for t in word_terms(w) if t in highlight})
+        scored.append((distinct * boosts.get(key, 1.0), label, text, words))
     scored.sort(key=lambda s: -s[0])
     snippets = []
-    for _, label, text, spans in scored[:limit]:
+    for _, label, text, words in scored[:limit]:
+        spans = _spans(text, highlight, words)  # positions only for the sections shown
         flat = text.replace("\n", " \u2022 ")
         # Offsets shift by 2 for every newline replaced before them.
         spans2 = [(s + 2 * text.count("\n", 0, s), e + 2 * text.count("\n", 0, e), t) for s, e, t in spans]
@@ -112,9 +113,9 @@ def make_snippets(record: ProcedureRecord, highlight: set[str], boosts: dict[str
     return tuple(snippets), tuple(matched_sections)
 
 
-def _spans(text: str, highlight: set[str]) -> list[tuple[int, int, str]]:
-    """(start, end, term) of each highlighted term in text order, as analyze() would give them; the
-    distinct words are looked at first, so a section without a highlighted word costs no Python loop."""
+def _matching_words(text: str, highlight: set[str]) -> set[str]:
+    """The distinct words of the text that hold a highlighted term; a word already analysed is looked
+    up, any other is stemmed only when it starts like a highlighted term."""
     maybe = _candidates(frozenset(highlight)).match
     words = set()
     for w in set(WORD_RE.findall(text)):
@@ -125,6 +126,14 @@ def _spans(text: str, highlight: set[str]) -> list[tuple[int, int, str]]:
             found = word_terms(w)
         if not highlight.isdisjoint(found):
             words.add(w)
+    return words
+
+
+def _spans(text: str, highlight: set[str], words: set[str] | None = None) -> list[tuple[int, int, str]]:
+    """(start, end, term) of each highlighted term in text order, as analyze() would give them;
+    ``words``: the text's words holding one (see _matching_words), when already known."""
+    if words is None:
+        words = _matching_words(text, highlight)
     if not words:
         return []
     return [(m.start(), m.end(), t) for m in WORD_RE.finditer(text) if m.group() in words

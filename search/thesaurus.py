@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from procsearch.index.analysis import fold, stem_word
+from procsearch.index.boosts import bundled_ranking
 from procsearch.index.location import data_home
 
 from procsearch.ingest.errors import ProcsearchError
@@ -32,8 +33,10 @@ STEM_KIND = "word stem"  # an unknown front of a compound, matched as a prefix o
 # Small words a query may put inside a term the files write without them ("vessels of upper limb").
 FILLER = frozenset(["of", "the", "to", "in", "on", "for", "a", "an"])
 
-# How much an expansion counts against a word the user typed (1.0).
-WEIGHTS = {"abbreviation": 0.7, "synonym": 0.6, "spelling": 0.9, "word part": 0.6}
+# How much an expansion counts against a word the user typed (1.0), by kind: the [expansion] table
+# of index/boosts.toml. Entries are parsed (and cached) with these; a Searcher's own ranking
+# configuration rescales them at query time (Compiler.expansion_weight).
+WEIGHTS = dict(bundled_ranking().expansion_weights)
 # Lower-case query words that are English words first and abbreviations second.
 _COMMON_WORDS = frozenset("""
 a all and any are as at be but by can cat for from had has have he her his how i if in is it its
@@ -484,7 +487,7 @@ def _load_cached(files: tuple[Path, ...], mtimes: tuple[float, ...]) -> Thesauru
 def cache_name(files: tuple[Path, ...], mtimes: tuple[float, ...]) -> str:
     """File name of the cache for these file versions and this parser."""
     code = Path(__file__).stat().st_mtime  # a new version of this parser invalidates the cache
-    key = hashlib.sha1(repr((files, mtimes, CACHE_FORMAT, code)).encode()).hexdigest()[:16]
+    key = hashlib.sha1(repr((files, mtimes, CACHE_FORMAT, code, sorted(WEIGHTS.items()))).encode()).hexdigest()[:16]
     return f"thesaurus-{key}.json"
 
 

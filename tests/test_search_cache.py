@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import heapq
 import random
-from array import array
+
+import numpy as np
 
 from procsearch.search.engine import Engine, _top
 from procsearch.search.postings import Postings, PostingsCache
@@ -45,7 +46,7 @@ def test_a_small_cache_stays_within_its_bound(bundled_index: str) -> None:
 
 
 def _postings(n: int) -> Postings:
-    return Postings(array("i", range(n)), array("d", [1.0] * n), array("d", [2.0] * n))
+    return Postings(np.arange(n, dtype=np.int64), np.full(n, 0.5))
 
 
 def test_least_recently_used_lists_go_first() -> None:
@@ -66,4 +67,5 @@ def test_top_pages_are_those_heapq_picks() -> None:
     for size in (3, 50, 500):
         scores = {d: float(rng.randrange(20)) for d in rng.sample(range(10_000), size)}  # many ties
         expected = [d for _, d in heapq.nlargest(40, [(s, d) for d, s in scores.items()])]
-        assert sorted(_top(scores, 40)) == sorted(expected)
+        docs = np.array(sorted(scores), dtype=np.int64)
+        assert _top(docs, np.array([scores[d] for d in docs.tolist()]), 40).tolist() == sorted(expected)

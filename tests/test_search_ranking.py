@@ -208,6 +208,44 @@ def test_a_user_ranking_file_overrides_some_settings(tmp_path: Path, bundled_ind
         assert s.search("seroma").hits[0].score > plain.search("seroma").hits[0].score
 
 
+def test_every_ranking_constant_comes_from_the_bundled_file() -> None:
+    """Expansion weights and the compiler's and engine's constants are settings, not module globals."""
+    import tomllib
+
+    from procsearch.index.boosts import DEFAULT_BOOSTS_FILE
+    from procsearch.search import compiler, engine, thesaurus
+
+    data = tomllib.loads(DEFAULT_BOOSTS_FILE.read_text(encoding="utf-8"))
+    cfg = load_ranking()
+    assert dict(cfg.expansion_weights) == data["expansion"] == thesaurus.WEIGHTS
+    assert set(cfg.expansion_weights) == {"abbreviation", "synonym", "spelling", "word part"}
+    for name, value in data["ranking"].items():
+        assert getattr(cfg, name) == value
+    assert cfg.page_df_fields == tuple(data["search"]["page_df_fields"])
+    for gone in ("MAX_STEM_WORDS", "MIN_MIXED_PREFIX", "PAGE_DF_FIELDS"):
+        assert not hasattr(compiler, gone) and not hasattr(engine, gone)
+
+
+def test_a_user_file_changes_expansion_weights_and_compiler_settings(tmp_path: Path, bundled_index: str) -> None:
+    path = tmp_path / "mine.toml"
+    path.write_text('[expansion]\nabbreviation = 0.35\n[ranking]\nmin_mixed_prefix = 5\n', encoding="utf-8")
+    with Searcher.open(bundled_index, ranking=str(path)) as s, Searcher.open(bundled_index) as plain:
+        mine = {e.target: e.weight for e in s.search("EBP").expansions if e.kind == "abbreviation"}
+        usual = {e.target: e.weight for e in plain.search("EBP").expansions if e.kind == "abbreviation"}
+        assert mine and mine.keys() == usual.keys()
+        assert all(mine[t] == pytest.approx(usual[t] / 2) for t in mine)
+        # "6227 lumbar": a 4-character prefix among words filters by default, not under a minimum of 5
+        assert {h.code[:4] for h in plain.search("6227 lumbar").hits} == {"6227"}
+        assert {h.code[:4] for h in s.search("6227 lumbar").hits} != {"6227"}
+
+
+def test_an_unknown_search_list_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text('[search]\ndefault_feilds = ["title"]\n', encoding="utf-8")
+    with pytest.raises(ProcsearchError, match="default_feilds"):
+        load_ranking(path)
+
+
 @pytest.mark.parametrize("text", ["[ranking]\nnot_a_setting = 1\n", "[ranking]\nk1 = \"big\"\n", "[ranking\n"])
 def test_a_bad_ranking_file_is_one_clear_error(tmp_path: Path, text: str) -> None:
     path = tmp_path / "bad.toml"
