@@ -17,9 +17,6 @@ from procsearch.search.cli import cli
 from procsearch.search.web.app import CSP, MAX_QUERY_CHARS, create_app
 from search_fixtures import bundled_index, searcher  # noqa: F401 - fixtures
 
-# Starlette's test client still runs on httpx, and says so on import.
-pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx`")
-
 
 @pytest.fixture(scope="module")
 def client(bundled_index: str):
