@@ -23,13 +23,16 @@ if TYPE_CHECKING:  # type names only: this module must not load Whoosh
 BATCH_HIT_KEYS = ("code", "title", "score", "snippet")
 
 
-def hit_payload(hit: Hit, full: bool = True) -> dict[str, Any]:
-    """A hit as JSON; ``full=False`` is the short form (one "Section: text" snippet) of csv and --batch."""
+def hit_payload(hit: Hit, full: bool = True, local: bool = True) -> dict[str, Any]:
+    """A hit as JSON; ``full=False`` is the short form (one "Section: text" snippet) of csv and --batch.
+    ``local=False`` leaves out the page's file path (``source``): it names a folder of the machine
+    that built the index, which is no business of an HTTP client."""
     d: dict[str, Any] = {"code": hit.code, "code_system": hit.code_system, "title": hit.title, "name": hit.name,
                          "score": hit.score}
     if full:
         d["technical_term"] = hit.technical_term
-        d["source"] = hit.source
+        if local:
+            d["source"] = hit.source
         d["matched_sections"] = list(hit.matched_sections)
         d["snippets"] = [{"section": s.section, "text": s.text, "highlights": [list(h) for h in s.highlights]}
                          for s in hit.snippets]
@@ -42,16 +45,17 @@ def hit_payload(hit: Hit, full: bool = True) -> dict[str, Any]:
     return d
 
 
-def results_payload(results: Results) -> dict[str, Any]:
-    """The object ``procsearch search --format json`` prints."""
+def results_payload(results: Results, local: bool = True) -> dict[str, Any]:
+    """The object ``procsearch search --format json`` prints (``local``: see hit_payload)."""
     return {
         "query": results.query,
         "corrected_query": results.corrected_query,
         "expansions": [asdict(e) for e in results.expansions],
         "notes": list(results.notes),
         "total": results.total,
+        "matched": results.matched,
         "offset": results.offset,
-        "hits": [hit_payload(h, True) for h in results.hits],
+        "hits": [hit_payload(h, True, local) for h in results.hits],
         "suggestions": list(results.suggestions),
     }
 
@@ -59,6 +63,13 @@ def results_payload(results: Results) -> dict[str, Any]:
 def record_payload(record: ProcedureRecord) -> dict[str, Any]:
     """The object ``procsearch show --format json`` prints: the whole record."""
     return record.to_dict()
+
+
+def public_record_payload(record: ProcedureRecord) -> dict[str, Any]:
+    """The record as the web API sends it: without the page's local file path."""
+    d = record.to_dict()
+    d.pop("source", None)
+    return d
 
 
 def batch_payload(results: Results) -> dict[str, Any]:
@@ -71,7 +82,8 @@ def batch_payload(results: Results) -> dict[str, Any]:
         if hit.explanation:
             d["explanation"] = {k: v for k, v in hit.explanation}
         hits.append(d)
-    return {"query": results.query, "total": results.total, "offset": results.offset, "hits": hits}
+    return {"query": results.query, "total": results.total, "matched": results.matched, "offset": results.offset,
+            "hits": hits}
 
 
 def similar_payload(code: str, rows: Iterable[tuple[str, str, str]], indexed: Collection[str]) -> dict[str, Any]:
@@ -97,8 +109,9 @@ def facets_payload(facets: Facets | None) -> dict[str, Any]:
 
 
 def search_payload(results: Results) -> dict[str, Any]:
-    """The web API's search object: what ``search --format json`` prints, plus ``facets``."""
-    out = results_payload(results)
+    """The web API's search object: what ``search --format json`` prints, less the local file
+    paths, plus ``facets``."""
+    out = results_payload(results, local=False)
     out["facets"] = facets_payload(results.facets)
     return out
 
