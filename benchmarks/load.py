@@ -343,8 +343,16 @@ def render(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _stop_on_sigterm() -> None:
+    """SIGTERM ends the run like Ctrl-C, so the server started last is stopped, not left running."""
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, stop)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
+    _stop_on_sigterm()
     mix = request_mix(load_queries(args.queries), args.requests, args.warmup, args.seed)
     mix.description["query_file"] = str(args.queries)
     results: dict = {"machine": machine_info(), "index": os.path.abspath(args.index), "requests": args.requests,
