@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from urllib.parse import quote
 
 import pytest
@@ -58,6 +59,20 @@ def test_search_is_the_cli_json_plus_facets(client, bundled_index: str) -> None:
     assert api == printed
     assert sum(f["count"] for f in facets["code_system"]) == api["matched"] >= api["total"]
     assert all({"value", "label", "count"} == set(f) for f in facets["code_system"] + facets["section"])
+
+
+def test_no_answer_names_a_local_path(client, bundled_index: str) -> None:
+    """Where the pages and the index lie on the server's disk is not sent over HTTP."""
+    local = [str(corpus_dir()), bundled_index, os.path.dirname(bundled_index)]
+    paths = ["/api/v1/search?q=spinal%20headache%20after%20epidural&limit=100", "/api/v1/search?q=622*&limit=100",
+             "/api/v1/codes/62273", "/api/v1/codes/62273/similar", "/api/v1/suggest?q=epid", "/healthz"]
+    for path in paths:
+        r = client.get(path)
+        assert r.status_code == 200, path
+        assert not [p for p in local if p in r.text or json.dumps(p)[1:-1] in r.text], path
+        body = r.json()
+        assert all("source" not in hit for hit in body.get("hits", ())), path
+        assert "sections" not in body or "source" not in body, path
 
 
 def test_versioned_and_current_paths_agree(client) -> None:
