@@ -49,6 +49,7 @@ def serve(index_dir: str, host: str = "127.0.0.1", port: int = 8000, workers: in
     check_address(host, port)
     try:
         uvicorn.run(create_app(os.path.abspath(index_dir), workers), host=host, port=port, log_level=log_level,
-                    timeout_graceful_shutdown=GRACEFUL_SECONDS, server_header=False)
+                    timeout_graceful_shutdown=GRACEFUL_SECONDS, server_header=False,
+                    access_log=False)  # warnings and errors only: no per-request logger call
     except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C once it has stopped cleanly: a normal end
         pass
