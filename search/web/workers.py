@@ -57,7 +57,7 @@ class WorkerPool:
 
     index_dir: str
     size: int = 1
-    _idle: asyncio.Queue | None = field(default=None, repr=False)
+    _idle: asyncio.Queue | None = field(default=None, repr=False)  # idle workers; None: none left
     _workers: list[_Worker] = field(default_factory=list, repr=False)
     _stopping: bool = False
 
@@ -78,6 +78,9 @@ class WorkerPool:
         if self._idle is None or self._stopping:
             raise WorkerError("the server is stopping")
         worker = await self._idle.get()
+        if worker is None:  # every worker is gone and none could be started again
+            self._idle.put_nowait(None)  # for the next caller too
+            raise WorkerError("no search worker is running; see the server log")
         exchange = asyncio.ensure_future(self._exchange(worker, json.dumps({"op": op, "args": args}).encode()))
         return await asyncio.shield(exchange)
 
@@ -107,6 +110,8 @@ class WorkerPool:
             self._idle.put_nowait(await self._spawn())
         except WorkerError as exc:
             log.error("%s", exc)
+            if not self._workers:  # requests waiting for a worker get a 503 rather than wait forever
+                self._idle.put_nowait(None)
 
     async def _spawn(self) -> _Worker:
         ours, theirs = socket.socketpair()
