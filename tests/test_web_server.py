@@ -143,6 +143,24 @@ def test_a_killed_worker_is_replaced(small_index: tuple[Path, str]) -> None:
         assert server.stop() == 0
 
 
+def test_no_worker_left_is_a_503_not_a_hang(small_index: tuple[Path, str], tmp_path: Path) -> None:
+    """A worker that dies while its index has gone cannot be replaced: requests then get a one-line
+    503 at once instead of waiting for a worker forever."""
+    _, index_dir = small_index
+    server = start_server(index_dir, workers=1)
+    try:
+        status, body = get_json(server.url + "/healthz")
+        os.rename(index_dir, tmp_path / "moved")  # a new worker cannot open it
+        os.kill(body["worker"], signal.SIGKILL)
+        for _ in range(3):
+            status, body = get_json(server.url + "/api/search?q=knee", timeout=60)
+            assert status == 503 and list(body) == ["error"] and "worker" in body["error"], body
+        status, _ = get_json(server.url + "/api/suggest?q=kne")
+        assert status == 200  # completions are answered by the HTTP process from the index it opened
+    finally:
+        assert server.stop() == 0
+
+
 def test_stopping_mid_request_answers_what_it_accepted(small_index: tuple[Path, str]) -> None:
     _, index_dir = small_index
     current = Path(index_dir, "CURRENT").read_text()
