@@ -344,8 +344,11 @@ def index_stats_command(index_dir: str | None, fmt: str) -> None:
 
 
 def _count_line(results: Results) -> str:
-    """'3 of 12 hits', with the rank of the first one when paging."""
+    """'3 of 12 hits', with the rank of the first one when paging; when the query matched more
+    pages than are ranked, '10 of 250 hits, the best of 2415 matching pages'."""
     line = f"{len(results.hits)} of {results.total} hit{'s' if results.total != 1 else ''}"
+    if results.matched > results.total:
+        line += f", the best of {results.matched} matching pages"
     return line + (f" (from #{results.offset + 1})" if results.offset else "")
 
 

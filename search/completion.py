@@ -19,7 +19,7 @@ from procsearch.index.analysis import fold, stem_word, terms
 from procsearch.index.schema import RecordReader, decode_header_terms
 from procsearch.ingest.codes import normalize_code
 
-MAX_SCAN = 5_000  # entries of a prefix's range looked at to pick the best few (short prefixes)
+MAX_SCAN = 5_000  # entries of a word prefix's range looked at to pick the most frequent few (short prefixes)
 MIN_TITLE_CHARS = 2  # a title completion needs this much typed
 
 
@@ -42,8 +42,14 @@ class Completer:
         self.reader = reader
         self._records = RecordReader(reader)
         self._lock = threading.Lock()
-        self._titles = _title_keys(engine)  # sorted (analysed title terms joined by spaces, docnum)
-        self._title_strings = [key for key, _ in self._titles]
+        # Per title length in words, the sorted (analysed title terms joined by spaces, docnum)
+        # pairs: the shortest titles with a prefix are found by a few binary searches, however
+        # many titles share it.
+        by_length: dict[int, list[tuple[str, int]]] = {}
+        for key, docnum in _title_keys(engine):
+            by_length.setdefault(key.count(" "), []).append((key, docnum))
+        self._titles = [(spaces, pairs, [key for key, _ in pairs]) for spaces, pairs in sorted(by_length.items())]
+        self._pages: dict[int, tuple[str, str]] = {}  # docnum -> (code, title), at most one per page
         words = sorted((w, n) for w, n in vocab.items() if n > 0)
         self._words = [w for w, _ in words]
         self._counts = [n for _, n in words]
@@ -105,16 +111,24 @@ class Completer:
         if not ended and not partial:
             return []
         prefix = " ".join(full + [partial]) if partial else " ".join(full) + " "
-        lo = bisect.bisect_left(self._title_strings, prefix)
-        hi = bisect.bisect_left(self._title_strings, prefix + "\uffff", lo, min(len(self._titles), lo + MAX_SCAN))
-        best = heapq.nsmallest(limit * 3, self._titles[lo:hi], key=lambda kv: (kv[0].count(" "), kv[0]))
+        best: list[tuple[str, int]] = []
+        typed = prefix.count(" ")
+        for spaces, pairs, keys in self._titles:  # shortest first; alphabetical within a length
+            if spaces < typed:  # fewer words than typed
+                continue
+            lo = bisect.bisect_left(keys, prefix)
+            hi = bisect.bisect_left(keys, prefix + "\uffff", lo, min(len(keys), lo + limit * 3 - len(best)))
+            best += pairs[lo:hi]
+            if len(best) >= limit * 3:
+                break
         out, seen = [], set()
         for _, docnum in best:
-            record = self._record(docnum)
-            if record is None or record["title"].lower() in seen:
+            page = self._page(docnum)
+            if page is None or page[1].lower() in seen:
                 continue
-            seen.add(record["title"].lower())
-            out.append(Completion("title", record["title"], record["code"], record["title"]))
+            code, title = page
+            seen.add(title.lower())
+            out.append(Completion("title", title, code, title))
             if len(out) >= limit:
                 break
         return out
@@ -148,15 +162,23 @@ class Completer:
             postings.next()
         return None
 
-    def _record(self, docnum: int | None) -> dict | None:
+    def _page(self, docnum: int | None) -> tuple[str, str] | None:
+        """(code, title) of a page, read from its stored record once per generation: short
+        prefixes bring the same pages back keystroke after keystroke."""
         if docnum is None:
             return None
-        text = self._records.json(docnum)
-        return json.loads(text) if text else None
+        found = self._pages.get(docnum)
+        if found is None:
+            text = self._records.json(docnum)
+            if not text:
+                return None
+            record = json.loads(text)
+            found = self._pages[docnum] = (record["code"], record["title"])
+        return found
 
     def _title_of(self, docnum: int | None) -> str | None:
-        record = self._record(docnum)
-        return None if record is None else record["title"]
+        page = self._page(docnum)
+        return None if page is None else page[1]
 
 
 def _partial_key(word: str) -> str:

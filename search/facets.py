@@ -89,7 +89,9 @@ class FacetCounter:
         for f in fields:
             pages: set[int] = set()
             for t, searched in rare:
-                if f in searched:
+                # idf 0: the term is in no page's section f (the ranking has looked it up, so this
+                # costs nothing); its posting list would be an empty read per segment.
+                if f in searched and engine.idf(f, t) > 0:
                     pages.update(engine.postings(f, t).docs)
             n = _overlap(pages, matched)
             if n:

@@ -23,13 +23,16 @@ if TYPE_CHECKING:  # type names only: this module must not load Whoosh
 BATCH_HIT_KEYS = ("code", "title", "score", "snippet")
 
 
-def hit_payload(hit: Hit, full: bool = True) -> dict[str, Any]:
-    """A hit as JSON; ``full=False`` is the short form (one "Section: text" snippet) of csv and --batch."""
+def hit_payload(hit: Hit, full: bool = True, local: bool = True) -> dict[str, Any]:
+    """A hit as JSON; ``full=False`` is the short form (one "Section: text" snippet) of csv and --batch.
+    ``local=False`` leaves out the page's file path (``source``): it names a folder of the machine
+    that built the index, which is no business of an HTTP client."""
     d: dict[str, Any] = {"code": hit.code, "code_system": hit.code_system, "title": hit.title, "name": hit.name,
                          "score": hit.score}
     if full:
         d["technical_term"] = hit.technical_term
-        d["source"] = hit.source
+        if local:
+            d["source"] = hit.source
         d["matched_sections"] = list(hit.matched_sections)
         d["snippets"] = [{"section": s.section, "text": s.text, "highlights": [list(h) for h in s.highlights]}
                          for s in hit.snippets]
@@ -42,16 +45,17 @@ def hit_payload(hit: Hit, full: bool = True) -> dict[str, Any]:
     return d
 
 
-def results_payload(results: Results) -> dict[str, Any]:
-    """The object ``procsearch search --format json`` prints."""
+def results_payload(results: Results, local: bool = True) -> dict[str, Any]:
+    """The object ``procsearch search --format json`` prints (``local``: see hit_payload)."""
     return {
         "query": results.query,
         "corrected_query": results.corrected_query,
-        "expansions": [asdict(e) for e in results.expansions],
+        "expansions": [_flat(e) for e in results.expansions],
         "notes": list(results.notes),
         "total": results.total,
+        "matched": results.matched,
         "offset": results.offset,
-        "hits": [hit_payload(h, True) for h in results.hits],
+        "hits": [hit_payload(h, True, local) for h in results.hits],
         "suggestions": list(results.suggestions),
     }
 
@@ -59,6 +63,13 @@ def results_payload(results: Results) -> dict[str, Any]:
 def record_payload(record: ProcedureRecord) -> dict[str, Any]:
     """The object ``procsearch show --format json`` prints: the whole record."""
     return record.to_dict()
+
+
+def public_record_payload(record: ProcedureRecord) -> dict[str, Any]:
+    """The record as the web API sends it: without the page's local file path."""
+    d = record.to_dict()
+    d.pop("source", None)
+    return d
 
 
 def batch_payload(results: Results) -> dict[str, Any]:
@@ -71,7 +82,8 @@ def batch_payload(results: Results) -> dict[str, Any]:
         if hit.explanation:
             d["explanation"] = {k: v for k, v in hit.explanation}
         hits.append(d)
-    return {"query": results.query, "total": results.total, "offset": results.offset, "hits": hits}
+    return {"query": results.query, "total": results.total, "matched": results.matched, "offset": results.offset,
+            "hits": hits}
 
 
 def similar_payload(code: str, rows: Iterable[tuple[str, str, str]], indexed: Collection[str]) -> dict[str, Any]:
@@ -92,20 +104,21 @@ def facets_payload(facets: Facets | None) -> dict[str, Any]:
     entry ``{"value", "label", "count"}`` where ``value`` is what the matching filter takes."""
     if facets is None:
         return {"code_system": [], "section": []}
-    return {"code_system": [asdict(c) for c in facets.code_systems],
-            "section": [asdict(c) for c in facets.sections]}
+    return {"code_system": [_flat(c) for c in facets.code_systems],
+            "section": [_flat(c) for c in facets.sections]}
 
 
 def search_payload(results: Results) -> dict[str, Any]:
-    """The web API's search object: what ``search --format json`` prints, plus ``facets``."""
-    out = results_payload(results)
+    """The web API's search object: what ``search --format json`` prints, less the local file
+    paths, plus ``facets``."""
+    out = results_payload(results, local=False)
     out["facets"] = facets_payload(results.facets)
     return out
 
 
 def completions_payload(text: str, completions: list[Completion]) -> dict[str, Any]:
     """Completions of a half-typed query, in the order to show them."""
-    return {"query": text, "completions": [asdict(c) for c in completions]}
+    return {"query": text, "completions": [_flat(c) for c in completions]}
 
 
 def status_payload(status: IndexStatus) -> dict[str, Any]:
@@ -113,6 +126,12 @@ def status_payload(status: IndexStatus) -> dict[str, Any]:
     return {"status": "ok", "generation": status.generation, "documents": status.documents,
             "built_at": _iso(status.built_at), "updated_at": _iso(status.updated_at),
             "schema_version": status.schema_version}
+
+
+def _flat(record: Any) -> dict[str, Any]:
+    """A dataclass of plain values (a completion, a facet count, an expansion) as a dict: what
+    dataclasses.asdict gives, without its deep copy of every value (a quarter of a completion's cost)."""
+    return dict(vars(record))
 
 
 def _iso(timestamp: float) -> str:

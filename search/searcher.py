@@ -100,6 +100,14 @@ class Results:
     notes: tuple[str, ...] = ()
     suggestions: tuple[str, ...] = ()
     facets: Facets | None = None  # with search(..., facets=True)
+    # Pages the query matched (what facets count). The ranking re-scores a bounded number of the
+    # best candidates, so a broad query can match more pages than it ranks: ``total`` is how many
+    # hits paging can list (offsets below it), ``matched`` how many pages matched (never fewer).
+    matched: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.matched is None:
+            object.__setattr__(self, "matched", self.total)
 
     def __len__(self) -> int:
         return len(self.hits)
@@ -249,9 +257,9 @@ class Searcher:
             for wrong, right in compiled.corrections.items():
                 corrected = corrected.replace(wrong, right)
         suggestions = tuple(self.suggest(query)) if not hits else ()
-        return Results(query, hits, max(total, len(ranked)), offset, corrected,
+        return Results(query, hits, len(ranked), offset, corrected,
                        tuple(compiled.corrections.items()), tuple(_unique(compiled.expansions)),
-                       parsed.notes, suggestions, counted)
+                       parsed.notes, suggestions, counted, max(total, len(ranked)))
 
     def _in_systems(self, docs: Collection[int], systems: list[str]) -> set[int]:
         pages = self._facets.systems()

@@ -16,6 +16,7 @@ from benchmarks.relevance import (first_relevant_rank, is_relevant, recall_at, r
                                   success_at, summarize)
 from benchmarks.timing import percentile
 from benchmarks.updates import append_sentence
+from search_fixtures import build, copy_pages
 
 # Ranked codes returned for one query; relevant entries are an exact code and two prefixes.
 RANKED = ["0DTJ4ZZ", "0W0F0ZZ", "0DB68ZX", "0WQF0ZZ", "0W0F3ZZ"]
@@ -206,3 +207,31 @@ def test_scale_benchmark_on_the_bundled_pages(tmp_path: Path) -> None:
         assert row["build"]["indexed"] == row["pages"] and row["index_size_bytes"] > 0
         assert row["build"]["tree_peak_rss_bytes"] > 10e6 and row["queries"]["n"] == 2
     assert "| 10 (10) |" in (out / "results.md").read_text(encoding="utf-8")
+
+
+def test_load_benchmark_runs_on_the_bundled_index(tmp_path: Path) -> None:
+    """A tiny load run against a real server: every request answered, each measured query distinct
+    (so no answer comes from the server's cache), and the CPU of client and server accounted."""
+    from benchmarks.load import main as load_main
+
+    index_dir = build(copy_pages(["62273", "62270", "27447", "62323", "45378"], tmp_path / "corpus"),
+                      tmp_path / "ix")
+    texts = ["epidural blood patch", "knee replacement", "lumbar puncture", "colonoscopy", "spinal headache",
+             "steroid injection", "total knee", "diagnostic colonoscopy"]
+    queries = tmp_path / "queries.jsonl"
+    queries.write_text("".join(json.dumps({"id": str(i), "query": t, "relevant": [], "kind": "smoke"}) + "\n"
+                               for i, t in enumerate(texts)), encoding="utf-8")
+    out = tmp_path / "out"
+    load_main(["--index", index_dir, "--queries", str(queries), "--workers", "2", "--clients", "1", "3",
+               "--requests", "6", "--warmup", "2", "--out", str(out)])
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert results["mix"]["distinct_queries"] == 6 and results["mix"]["repeated_requests"] == 0
+    assert [(r["clients"], r["endpoint"]) for r in results["runs"]] == [
+        (1, "search"), (1, "suggest"), (3, "search"), (3, "suggest")]
+    for row in results["runs"]:
+        assert row["errors"] == 0 and row["requests"] == 6, row
+        assert 0 < row["p50_ms"] <= row["p95_ms"] <= row["p99_ms"]
+        assert row["client_cpu_ms_per_request"] > 0
+    assert any(row["server_cpu_ms_per_request"] > 0 for row in results["runs"])  # Linux /proc accounting
+    table = (out / "results.md").read_text(encoding="utf-8")
+    assert "| 2 | 3 | search | 6 | 0 |" in table and "6 distinct queries" in table

@@ -177,7 +177,8 @@ def _check_batch_lines(stdout: str, queries: list[str]) -> None:
     assert len(lines) == len(queries)
     for line, query in zip(lines, queries):
         obj = json.loads(line)
-        assert set(obj) == {"query", "total", "offset", "hits"} and obj["query"] == query
+        assert set(obj) == {"query", "total", "matched", "offset", "hits"} and obj["query"] == query
+        assert obj["matched"] >= obj["total"] >= len(obj["hits"])
         for hit in obj["hits"]:
             assert set(hit) == {"code", "title", "score", "snippet"}
     first = json.loads(lines[0])

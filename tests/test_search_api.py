@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 
 from procsearch.index import update_index
+from procsearch.index.boosts import load_ranking
 from procsearch.index.errors import IndexMissingError
 from procsearch.index.schema import FIELD_TO_LABEL, TEXT_FIELDS
 from procsearch.ingest.errors import ProcsearchError
 from procsearch.ingest.record import ProcedureRecord
+from procsearch.search.cli import _count_line
 from procsearch.search.searcher import Hit, Results, Searcher
 from procsearch.search.snippets import Snippet
 from search_fixtures import (bundled_index, build, codes, copy_pages, searcher,  # noqa: F401  (fixtures)
@@ -343,3 +345,26 @@ def test_suggest_orders_the_closest_word_first(searcher: Searcher) -> None:
     assert searcher.suggest("colonscopy")[:1] == ["colonoscopy"]
     assert searcher.suggest("spinal headache") == []
     assert searcher.suggest("EBP 62273") == []
+
+
+# -- totals that paging can reach ----------------------------------------------------------------
+
+def test_total_is_what_paging_lists_and_matched_what_the_query_matched(bundled_index: str) -> None:
+    """The ranking re-scores a bounded number of candidates; with room for only a few, a word on
+    many pages matches more than can be listed, and ``total`` says what paging reaches."""
+    few = dataclasses.replace(load_ranking(), candidates=4, fallback_share=1)
+    with Searcher.open(bundled_index, ranking=few) as s:
+        whole = s.search("injection", limit=100, facets=True)
+        assert whole.matched > whole.total == len(whole.hits) >= 2
+        assert sum(c.count for c in whole.facets.code_systems) == whole.matched
+        last = s.search("injection", limit=3, offset=whole.total - 1)
+        assert codes(last) == codes(whole)[-1:] and (last.total, last.matched) == (whole.total, whole.matched)
+        assert s.search("injection", limit=3, offset=whole.total).hits == ()
+        line = _count_line(s.search("injection", limit=2))
+        assert line == f"2 of {whole.total} hits, the best of {whole.matched} matching pages"
+
+
+def test_total_equals_matched_when_every_match_is_ranked(searcher: Searcher) -> None:
+    results = searcher.search("injection", limit=100)
+    assert results.total == results.matched == len(results.hits) > 0
+    assert _count_line(searcher.search("injection", limit=2)) == f"2 of {results.total} hits"

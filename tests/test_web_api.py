@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from urllib.parse import quote
 
 import pytest
@@ -16,9 +17,6 @@ from procsearch.ingest.corpus import find_pages
 from procsearch.search.cli import cli
 from procsearch.search.web.app import CSP, MAX_QUERY_CHARS, create_app
 from search_fixtures import bundled_index, searcher  # noqa: F401 - fixtures
-
-# Starlette's test client still runs on httpx, and says so on import.
-pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx`")
 
 
 @pytest.fixture(scope="module")
@@ -56,9 +54,25 @@ def test_search_is_the_cli_json_plus_facets(client, bundled_index: str) -> None:
     assert result.exit_code == 0, result.output
     printed = json.loads(result.stdout)
     facets = api.pop("facets")
+    for hit in printed["hits"]:  # the CLI prints where each page came from; HTTP clients are not told
+        assert hit.pop("source").endswith(".html")
     assert api == printed
-    assert sum(f["count"] for f in facets["code_system"]) == api["total"]
+    assert sum(f["count"] for f in facets["code_system"]) == api["matched"] >= api["total"]
     assert all({"value", "label", "count"} == set(f) for f in facets["code_system"] + facets["section"])
+
+
+def test_no_answer_names_a_local_path(client, bundled_index: str) -> None:
+    """Where the pages and the index lie on the server's disk is not sent over HTTP."""
+    local = [str(corpus_dir()), bundled_index, os.path.dirname(bundled_index)]
+    paths = ["/api/v1/search?q=spinal%20headache%20after%20epidural&limit=100", "/api/v1/search?q=622*&limit=100",
+             "/api/v1/codes/62273", "/api/v1/codes/62273/similar", "/api/v1/suggest?q=epid", "/healthz"]
+    for path in paths:
+        r = client.get(path)
+        assert r.status_code == 200, path
+        assert not [p for p in local if p in r.text or json.dumps(p)[1:-1] in r.text], path
+        body = r.json()
+        assert all("source" not in hit for hit in body.get("hits", ())), path
+        assert "sections" not in body or "source" not in body, path
 
 
 def test_versioned_and_current_paths_agree(client) -> None:
@@ -104,7 +118,9 @@ def test_record_and_unknown_code(client, searcher) -> None:
     r = client.get("/api/codes/62273")
     assert r.status_code == 200
     body = r.json()
-    assert body == searcher.get("62273").to_dict()
+    whole = searcher.get("62273").to_dict()
+    assert whole.pop("source").endswith("62273.html") and "source" not in body
+    assert body == whole
     assert body["sections"] and body["similar_codes"]
     assert client.get("/api/codes/62273-50").json()["code"] == "62273"  # modifiers are normalised
     r = client.get("/api/codes/99999")

@@ -1,8 +1,11 @@
 """`procsearch serve` as a real process: the bundled corpus by default, several workers on one
-index picking up a published update without a restart, and a stop in the middle of requests."""
+index picking up a published update without a restart, requests (not connections) shared between
+workers, a killed worker replaced, and a stop in the middle of requests."""
 
 from __future__ import annotations
 
+import http.client
+import json
 import os
 import signal
 import socket
@@ -95,6 +98,65 @@ def test_every_worker_picks_up_a_published_update(small_index: tuple[Path, str])
         for _ in range(20):  # whichever worker answers has the new page
             status, body = get_json(server.url + "/api/search?q=zygomatic%20arch")
             assert status == 200 and body["hits"][0]["code"] == "21356"
+    finally:
+        assert server.stop() == 0
+
+
+def test_requests_on_one_connection_are_shared_between_workers(small_index: tuple[Path, str]) -> None:
+    """A keep-alive connection is not tied to one worker: each request goes to the idle one."""
+    _, index_dir = small_index
+    server = start_server(index_dir, workers=2)
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", int(server.url.rsplit(":", 1)[1]), timeout=30)
+        answered = []
+        for _ in range(6):
+            conn.request("GET", "/healthz")
+            response = conn.getresponse()
+            assert response.status == 200
+            answered.append(json.loads(response.read())["worker"])
+        conn.close()
+        assert len(set(answered)) == 2, answered
+    finally:
+        assert server.stop() == 0
+
+
+def test_a_killed_worker_is_replaced(small_index: tuple[Path, str]) -> None:
+    _, index_dir = small_index
+    server = start_server(index_dir, workers=1)
+    try:
+        status, body = get_json(server.url + "/healthz")
+        first = body["worker"]
+        os.kill(first, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            status, body = get_json(server.url + "/api/search?q=knee%20replacement")
+            assert status in (200, 503), body  # at most the request on the dead worker fails, in one line
+            if status == 503:
+                assert list(body) == ["error"] and "worker" in body["error"]
+            else:
+                assert body["hits"][0]["code"] == "27447"
+                break
+            time.sleep(0.2)
+        status, body = get_json(server.url + "/healthz")
+        assert status == 200 and body["worker"] != first
+    finally:
+        assert server.stop() == 0
+
+
+def test_no_worker_left_is_a_503_not_a_hang(small_index: tuple[Path, str], tmp_path: Path) -> None:
+    """A worker that dies while its index has gone cannot be replaced: requests then get a one-line
+    503 at once instead of waiting for a worker forever."""
+    _, index_dir = small_index
+    server = start_server(index_dir, workers=1)
+    try:
+        status, body = get_json(server.url + "/healthz")
+        os.rename(index_dir, tmp_path / "moved")  # a new worker cannot open it
+        os.kill(body["worker"], signal.SIGKILL)
+        for _ in range(3):
+            status, body = get_json(server.url + "/api/search?q=knee", timeout=60)
+            assert status == 503 and list(body) == ["error"] and "worker" in body["error"], body
+        status, _ = get_json(server.url + "/api/suggest?q=kne")
+        assert status == 200  # completions are answered by the HTTP process from the index it opened
     finally:
         assert server.stop() == 0
 

@@ -1,6 +1,9 @@
 """The ASGI application: JSON endpoints under /api/v1 (and /api, the current version), /healthz,
 and the search page with its static files.
 
+This process parses requests, checks their parameters, answers completions and static files, and
+keeps recent search answers; searches, records, similar codes and health checks are answered by
+search worker processes (search/web/workers.py), one request at a time each, whichever is idle.
 Every error is a 4xx (or 503 when the index itself is unusable) with a one-line JSON body
 ``{"error": "..."}``; nothing a client sends produces a traceback. Page text is untrusted: the
 API returns it as JSON strings, the page inserts it as text nodes, and every response carries a
@@ -10,7 +13,6 @@ Content-Security-Policy that allows only this server's own script and style file
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections import OrderedDict
 from contextlib import asynccontextmanager
@@ -25,22 +27,21 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from procsearch import __version__
-from procsearch.index.errors import IndexCorruptError, IndexMissingError, IndexVersionError
 from procsearch.index.reader import generation_token
-from procsearch.ingest.errors import ProcsearchError
 
-from ..filters import FilterError, resolve_section, resolve_system
-from ..payload import completions_payload, record_payload, search_payload, similar_payload, status_payload
+from ..filters import resolve_section, resolve_system
+from ..payload import completions_payload
 from ..searcher import Searcher
+from .handlers import error_answer, error_body, json_body
+from .workers import WorkerError, WorkerPool
 
 log = logging.getLogger(__name__)
 
-INDEX_ENV = "PROCSEARCH_SERVE_INDEX"  # how `procsearch serve` hands the index to its worker processes
 MAX_QUERY_CHARS = 500  # longer than any procedure description; a longer query is refused, not cut
 MAX_CODE_CHARS = 40
 MAX_LIMIT = 100
 MAX_OFFSET = 10_000
-ANSWER_CACHE_SIZE = 256  # search answers kept per worker (a few kB each)
+ANSWER_CACHE_SIZE = 256  # search answers kept (a few kB each)
 STATIC = files("procsearch.search") / "web" / "static"
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
        "base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
@@ -53,8 +54,8 @@ SECURITY_HEADERS = [
 
 
 class AnswerCache:
-    """This worker's recent search answers, keyed by index generation and parameters: going back,
-    paging back and switching a facet off repeat a request, and a search costs tens of ms."""
+    """Recent search answers, keyed by index generation and parameters: going back, paging back
+    and switching a facet off repeat a request, and a search costs tens of ms."""
 
     def __init__(self, size: int = ANSWER_CACHE_SIZE) -> None:
         self.size = size
@@ -84,8 +85,13 @@ class ApiError(Exception):
         self.message = message
 
 
-def error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": " ".join(message.split())}, status_code=status)
+def error(status: int, message: str) -> Response:
+    return Response(error_body(message), status_code=status, media_type="application/json")
+
+
+def answer(status: int, body: bytes, headers: dict[str, str] | None = None) -> Response:
+    """A worker's answer as it came: its status and finished JSON body."""
+    return Response(body, status_code=status, media_type="application/json", headers=headers)
 
 
 def _query_text(q: str, what: str = "query") -> str:
@@ -104,108 +110,106 @@ def _code(code: str) -> str:
     return text
 
 
-def _searcher(request: Request) -> Searcher:
-    return request.app.state.searcher
+def _workers(request: Request) -> WorkerPool:
+    return request.app.state.workers
 
 
 def api_router() -> APIRouter:
-    """The JSON endpoints (sync functions: FastAPI runs them in its thread pool, and the Searcher
-    serialises index access, so the event loop never waits on a search)."""
+    """The JSON endpoints. They run on the event loop: a search waits for a worker process without
+    holding a thread, and completions are a few binary searches in this process."""
     router = APIRouter()
 
     @router.get("/search", summary="Search pages",
                 description="Ranked hits with section-labelled snippets and highlight offsets (the object "
-                            "`procsearch search --format json` prints), plus `facets`: matched pages per "
-                            "code system and per matched section.")
-    def search(request: Request,
-               q: Annotated[str, Query(description="Words, \"phrases\", codes, prefixes (0FT4*), ranges, scopes")],
-               limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
-               offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-               system: Annotated[str | None, Query(description="CPT, HCPCS, ICD-10-PCS or ICD-10-CM")] = None,
-               section: Annotated[list[str] | None, Query(description="Search only these sections (repeatable)")] = None,
-               expand: Annotated[bool, Query(description="Thesaurus expansion")] = True) -> JSONResponse:
+                            "`procsearch search --format json` prints, less the local file paths), plus "
+                            "`facets`: matched pages per code system and per matched section.")
+    async def search(request: Request,
+                     q: Annotated[str, Query(description="Words, \"phrases\", codes, prefixes (0FT4*), ranges, scopes")],
+                     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
+                     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+                     system: Annotated[str | None, Query(description="CPT, HCPCS, ICD-10-PCS or ICD-10-CM")] = None,
+                     section: Annotated[list[str] | None, Query(description="Search only these sections (repeatable)")] = None,
+                     expand: Annotated[bool, Query(description="Thesaurus expansion")] = True) -> Response:
         text = _query_text(q)
         code_system = resolve_system(system) if system else None
         sections = [resolve_section(s) for s in section or () if s.strip()]
-        searcher = _searcher(request)
-        key = (generation_token(searcher.index_dir), text, limit, offset, code_system, tuple(sections), expand)
-        body = request.app.state.answers.get(key)
-        if body is None:
-            results = searcher.search(text, limit=limit, offset=offset, code_system=code_system,
-                                      sections=sections, expand=expand, facets=True)
-            body = JSONResponse(search_payload(results)).body
-            request.app.state.answers.put(key, body)
-        return Response(body, media_type="application/json")
+        app = request.app
+        key = (generation_token(app.state.index_dir), text, limit, offset, code_system, tuple(sections), expand)
+        body = app.state.answers.get(key)
+        if body is not None:
+            return answer(200, body)
+        status, body = await _workers(request).call("search", {
+            "q": text, "limit": limit, "offset": offset, "system": code_system, "sections": sections,
+            "expand": expand})
+        if status == 200:
+            app.state.answers.put(key, body)
+        return answer(status, body)
 
     @router.get("/codes/{code}", summary="One page's whole record",
+                description="The record `procsearch show --format json` prints, less the local file path.",
                 responses={404: {"description": "No page for this code"}})
-    def record(request: Request, code: str) -> JSONResponse:
-        found = _searcher(request).get(_code(code))
-        if found is None:
-            raise ApiError(404, f"no page for code {code.strip()!r} in the index")
-        return JSONResponse(record_payload(found))
+    async def record(request: Request, code: str) -> Response:
+        return answer(*await _workers(request).call("record", {"code": _code(code)}))
 
     @router.get("/codes/{code}/similar", summary="Related codes",
                 description="The page's own Similar Codes first, then pages with similar wording.",
                 responses={404: {"description": "No page for this code"}})
-    def similar(request: Request, code: str,
-                limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10) -> JSONResponse:
-        searcher = _searcher(request)
-        wanted = _code(code)
-        page = searcher.get(wanted)
-        if page is None:
-            raise ApiError(404, f"no page for code {code.strip()!r} in the index")
-        rows = searcher.similar(page.code, limit)
-        indexed = {c for c, _, _ in rows if searcher.get(c) is not None}
-        return JSONResponse(similar_payload(page.code, rows, indexed))
+    async def similar(request: Request, code: str,
+                      limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10) -> Response:
+        return answer(*await _workers(request).call("similar", {"code": _code(code), "limit": limit}))
 
     @router.get("/suggest", summary="Completions of a half-typed query",
                 description="Codes with the typed prefix, titles that begin with the typed words, and "
                             "words that finish the last one.")
     async def suggest(request: Request, q: Annotated[str, Query()],
-                      limit: Annotated[int, Query(ge=1, le=20)] = 8) -> JSONResponse:
-        # Answered on the event loop (a few binary searches, no wait for running searches), unless
-        # the completion table of a new generation has to be built first.
+                      limit: Annotated[int, Query(ge=1, le=20)] = 8) -> Response:
+        # Answered here, on the event loop (a few binary searches; no search worker is involved),
+        # unless the completion table of a new generation has to be built first.
         _query_text(q)
-        searcher = _searcher(request)
-        if searcher.completion_ready():
-            found = searcher.complete(q, limit)
+        completer: Searcher = request.app.state.completer
+        if completer.completion_ready():
+            found = completer.complete(q, limit)
         else:
-            found = await run_in_threadpool(searcher.complete, q, limit)
-        return JSONResponse(completions_payload(q, found))
+            found = await run_in_threadpool(completer.complete, q, limit)
+        return answer(200, json_body(completions_payload(q, found)))
 
     return router
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI):
-    """Open the index once per worker and warm what the first searches would build."""
-    searcher = Searcher.open(app.state.index_dir)
-    searcher.complete("warm up")
-    searcher.search("warm up", limit=1, facets=True)
-    app.state.searcher = searcher
+    """Open the index for completions, start the search workers (each opens it too and warms up),
+    and stop them once the requests in flight are answered."""
+    completer = await run_in_threadpool(Searcher.open, app.state.index_dir)
+    await run_in_threadpool(completer.complete, "warm up")
+    app.state.completer = completer
+    workers = WorkerPool(app.state.index_dir, app.state.worker_count)
     try:
+        await workers.start()
+        app.state.workers = workers
         yield
     finally:
-        searcher.close()
+        await workers.stop()
+        completer.close()
 
 
-def create_app(index_dir: str) -> FastAPI:
-    """The application over one index directory (opened when the server starts)."""
+def create_app(index_dir: str, workers: int = 1) -> FastAPI:
+    """The application over one index directory (opened when the server starts) with ``workers``
+    search worker processes."""
     app = FastAPI(title="procsearch", version=__version__, lifespan=_lifespan,
                   description="Search medical procedure pages by code, lay words or clinical words.",
                   openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None)
     app.state.index_dir = index_dir
+    app.state.worker_count = workers
     app.state.answers = AnswerCache()
     router = api_router()
     app.include_router(router, prefix="/api/v1", tags=["v1"])
     app.include_router(router, prefix="/api", include_in_schema=False)  # the current version
 
     @app.get("/healthz", summary="Index generation, documents, build time")
-    def healthz(request: Request) -> JSONResponse:
-        body = status_payload(_searcher(request).status())
-        body["worker"] = os.getpid()  # which worker process answered: each one switches generations itself
-        return JSONResponse(body, headers={"cache-control": "no-store"})
+    async def healthz(request: Request) -> Response:
+        # Answered by the next idle search worker: `worker` says which, `generation` what it serves.
+        return answer(*await _workers(request).call("status", {}), headers={"cache-control": "no-store"})
 
     @app.get("/api/openapi.json", include_in_schema=False)
     def openapi() -> JSONResponse:
@@ -229,34 +233,26 @@ def create_app(index_dir: str) -> FastAPI:
 
 def _handle_errors(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+    async def api_error(request: Request, exc: ApiError) -> Response:
         return error(exc.status, exc.message)
 
-    @app.exception_handler(FilterError)
-    async def filter_error(request: Request, exc: FilterError) -> JSONResponse:
-        return error(400, str(exc))
-
     @app.exception_handler(RequestValidationError)
-    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
         return error(400, _validation_message(exc))
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if exc.status_code == 404:
             return error(404, f"not found: {request.url.path[:200]}")
         return error(exc.status_code, str(exc.detail))
 
-    @app.exception_handler(ProcsearchError)
-    async def library_error(request: Request, exc: ProcsearchError) -> JSONResponse:
-        if isinstance(exc, (IndexMissingError, IndexCorruptError, IndexVersionError)):
-            log.error("%s", exc)
-            return error(503, "the index is unavailable; see the server log")
-        return error(400, str(exc))
+    @app.exception_handler(WorkerError)
+    async def worker_error(request: Request, exc: WorkerError) -> Response:
+        return error(503, str(exc))
 
     @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error on %s", request.url.path)
-        return error(500, "internal error; see the server log")
+    async def library_error(request: Request, exc: Exception) -> Response:
+        return error(*error_answer(exc))
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -297,11 +293,3 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
-
-
-def app_from_env() -> FastAPI:
-    """The factory uvicorn's worker processes call: the index comes from PROCSEARCH_SERVE_INDEX."""
-    index_dir = os.environ.get(INDEX_ENV)
-    if not index_dir:
-        raise ProcsearchError(f"{INDEX_ENV} is not set; start the server with: procsearch serve")
-    return create_app(index_dir)

@@ -1,11 +1,13 @@
-"""Running the application under uvicorn, in one or several worker processes.
+"""Running the application under uvicorn: one HTTP process and N search worker processes.
 
-Each worker opens the index itself: the segment files are memory mapped, so the workers share
-the page cache rather than holding copies, and each one switches to a newly published
-generation on its next request (generations are immutable directories; CURRENT names the live
-one). The server only reads the index, so stopping it, even mid-request, cannot damage anything;
-on SIGINT or SIGTERM uvicorn stops accepting connections and lets requests in flight finish (then
-exits 0 after Ctrl-C, or by SIGTERM's own status, as process managers expect).
+The HTTP process hands each search to whichever worker is idle (search/web/workers.py), so the
+workers share the requests, not the connections. Each worker opens the index itself: the segment
+files are memory mapped, so the workers share the page cache rather than holding copies, and
+each one switches to a newly published generation on its next request (generations are
+immutable directories; CURRENT names the live one). The server only reads the index, so stopping
+it, even mid-request, cannot damage anything; on SIGINT or SIGTERM uvicorn stops accepting
+connections, lets requests in flight finish, and then stops the workers (it exits 0 after
+Ctrl-C, or by SIGTERM's own status, as process managers expect).
 """
 
 from __future__ import annotations
@@ -14,8 +16,6 @@ import os
 import socket
 
 from procsearch.ingest.errors import ProcsearchError
-
-from .app import INDEX_ENV
 
 GRACEFUL_SECONDS = 10  # requests in flight get this long to finish when the server is stopped
 
@@ -44,15 +44,12 @@ def serve(index_dir: str, host: str = "127.0.0.1", port: int = 8000, workers: in
     """Serve the index until interrupted. Blocks; the index must exist (the caller builds it)."""
     import uvicorn
 
+    from .app import create_app
+
     check_address(host, port)
-    os.environ[INDEX_ENV] = os.path.abspath(index_dir)  # inherited by spawned workers
     try:
-        _run(uvicorn, host, port, workers, log_level)
+        uvicorn.run(create_app(os.path.abspath(index_dir), workers), host=host, port=port, log_level=log_level,
+                    timeout_graceful_shutdown=GRACEFUL_SECONDS, server_header=False,
+                    access_log=False)  # warnings and errors only: no per-request logger call
     except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C once it has stopped cleanly: a normal end
         pass
-
-
-def _run(uvicorn, host: str, port: int, workers: int, log_level: str) -> None:
-    uvicorn.run("procsearch.search.web.app:app_from_env", factory=True, host=host, port=port,
-                workers=workers, log_level=log_level, timeout_graceful_shutdown=GRACEFUL_SECONDS,
-                server_header=False)

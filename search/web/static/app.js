@@ -129,10 +129,13 @@ function renderResults(state, data) {
   if (data.corrected_query) {
     parts.push(el("span", { class: "correction" }, "Showing results for ", el("strong", {}, data.corrected_query), ". "));
   }
+  const matched = Math.max(data.matched || 0, data.total);
   if (data.hits.length) {
-    parts.push(`${data.total.toLocaleString()} page${data.total === 1 ? "" : "s"} match; showing ${first}\u2013${last}.`);
-  } else if (data.total > 0) {
-    parts.push("No more results can be listed on this page; refine the query.");
+    const listed = matched > data.total ? ` the best ${data.total.toLocaleString()} are listed;` : "";
+    parts.push(`${matched.toLocaleString()} page${matched === 1 ? "" : "s"} match;${listed} showing ${first}\u2013${last}.`);
+  } else if (matched > 0) {
+    parts.push(`${matched.toLocaleString()} page${matched === 1 ? "" : "s"} match, but only the best ` +
+               `${data.total.toLocaleString()} are listed; refine the query.`);
   } else {
     parts.push("No results.");
     if (data.suggestions && data.suggestions.length) {
