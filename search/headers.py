@@ -34,6 +34,7 @@ HEADER_CACHE_BYTES = 48 * 1024 * 1024
 _PAGE_OVERHEAD = 200  # bytes of a cached page besides its ids: tuple, two bytes objects, dict entry
 FIELD_AT = {f: i for i, f in enumerate(RESCORE_FIELDS)}
 HEADER_AT = tuple(FIELD_AT[f] for f in HEADER_FIELDS)
+IS_HEADER = np.array([f in HEADER_FIELDS for f in RESCORE_FIELDS])  # by field index
 _ID_CODE = "i"  # term ids as C ints (numpy's intc)
 
 
@@ -89,6 +90,12 @@ class PoolHeaders:
     def ids(self, words: Sequence[str]) -> list[int | None]:
         """Each word's id (None: on no page's header)."""
         return [self.vocab.get(w) for w in words]
+
+    def holding(self, ids: Sequence[int]) -> np.ndarray:
+        """A bool per token: whether it is one of the ids (a table look-up, not a search)."""
+        table = np.zeros(len(self.vocab.words), dtype=bool)
+        table[list(ids)] = True
+        return table[self.tokens]
 
     def field_terms(self, i: int, f: str) -> list[int]:
         """Page i's term ids in field f, in text order."""

@@ -18,7 +18,7 @@ import numpy as np
 
 from procsearch.index.schema import HEADER_FIELDS, RESCORE_FIELDS
 
-from .headers import FIELD_AT, HEADER_AT, PoolHeaders, has_phrase
+from .headers import FIELD_AT, HEADER_AT, IS_HEADER, PoolHeaders, has_phrase
 
 if TYPE_CHECKING:
     from .engine import Engine, Plan
@@ -143,8 +143,7 @@ class Rescorer:
         pool = self.pool
         if pool is not None and len(pool.tokens):
             size = len(pool.vocab.words)
-            codes = pool.field * size + pool.tokens  # one number per (field, term)
-            wanted, cols = [], []
+            wanted, cols = [], []  # one number per (field, term)
             for k, (term, f) in enumerate(self.pairs):
                 i = pool.vocab.get(term)
                 if i is not None:
@@ -153,9 +152,13 @@ class Rescorer:
             if wanted:
                 order = np.argsort(wanted)
                 keys = np.asarray(wanted)[order]
-                at = np.flatnonzero(np.isin(codes, keys))
+                at = np.flatnonzero(pool.holding([w % size for w in wanted]))
+                codes = pool.field[at] * size + pool.tokens[at]
+                place = np.minimum(np.searchsorted(keys, codes), len(keys) - 1)
+                right = keys[place] == codes  # the term, and in that field
+                at, place = at[right], place[right]
                 if len(at):
-                    col = np.asarray(cols)[order][np.searchsorted(keys, codes[at])]
+                    col = np.asarray(cols)[order][place]
                     tf = np.bincount(pool.page[at] * width + col, minlength=n * width).reshape(n, width).astype(float)
         k1, b = self.config.k1, self.config.b
         den = np.ones((n, width))
@@ -176,7 +179,7 @@ class Rescorer:
         ids = pool.ids(self.phrase) if self.phrase and pool is not None else [None]
         if None not in ids:
             distinct = sorted(set(ids))
-            rows = np.flatnonzero(np.isin(pool.tokens, distinct))
+            rows = np.flatnonzero(pool.holding(distinct))
             # pages holding every word of the phrase in a field: only they can hold the phrase
             slot = (pool.page[rows] * _FIELDS + pool.field[rows]) * len(distinct) + np.searchsorted(
                 distinct, pool.tokens[rows])
@@ -201,12 +204,12 @@ class Rescorer:
             return np.zeros(n)
         skip = [i for i in pool.ids(sorted(self.unsearched)) if i is not None]
         named = [i for i in pool.ids(sorted(self.query_terms)) if i is not None]
-        counted = np.isin(pool.field, HEADER_AT)
+        counted = IS_HEADER[pool.field]
         if skip:
-            counted &= ~np.isin(pool.tokens, skip)
+            counted &= ~pool.holding(skip)
         slot = pool.page * _FIELDS + pool.field
         words = np.bincount(slot[counted], minlength=n * _FIELDS).reshape(n, _FIELDS)
-        hit = counted & np.isin(pool.tokens, named) if named else np.zeros(len(counted), dtype=bool)
+        hit = counted & pool.holding(named) if named else np.zeros(len(counted), dtype=bool)
         named_words = np.bincount(slot[hit], minlength=n * _FIELDS).reshape(n, _FIELDS)
         share = np.divide(named_words, words, out=np.zeros((n, _FIELDS)), where=words > 0)
         return share.max(axis=1)
