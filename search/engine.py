@@ -26,6 +26,7 @@ from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
 from procsearch.index.analysis import terms
+from procsearch.index.blocks import posting_blocks
 from procsearch.index.boosts import RankingConfig
 from procsearch.index.schema import HEADER_TERMS, RESCORE_FIELDS
 
@@ -129,8 +130,11 @@ class _Segment:
         self.offset = offset
         self.doc_count = reader.doc_count_all()
         self.deleted: set[int] | None = None
+        self.live: np.ndarray | None = None  # bool per page when some are deleted
         if reader.has_deletions():
             self.deleted = {d for d in range(self.doc_count) if reader.is_deleted(d)}
+            self.live = np.ones(self.doc_count, dtype=bool)
+            self.live[list(self.deleted)] = False
         self._lengths: dict[str, np.ndarray] = {}
         self._header = None
 
@@ -151,31 +155,27 @@ class _Segment:
         return found
 
     def blocks(self, fieldname: str, term: bytes):
-        """(local docnums, term frequencies) of a posting list, a whole Whoosh block at a time."""
+        """(local docnums, term frequencies) of a posting list, a whole block at a time, deleted
+        pages included (callers skip ``deleted``)."""
+        direct = posting_blocks(self.reader, fieldname, term)
+        if direct is not None:
+            yield from direct
+            return
         try:
             m = self.reader.postings(fieldname, term)
         except TermNotFound:
             return
-        if hasattr(m, "_read_ids") and hasattr(m, "_next_block"):
-            while not m._atend:
-                m._read_ids()
-                m._read_weights()
-                yield m._ids, m._weights
-                if m._lastblock:
-                    break
-                m._next_block()
-        else:  # postings Whoosh keeps inline in the term dictionary
-            ids, tfs = [], []
-            while m.is_active():
-                ids.append(m.id())
-                tfs.append(m.weight())
-                m.next()
-            yield ids, tfs
+        ids, tfs = [], []
+        while m.is_active():
+            ids.append(m.id())
+            tfs.append(m.weight())
+            m.next()
+        yield np.asarray(ids, dtype=np.int64), np.asarray(tfs, dtype=np.float64)
 
     def postings(self, fieldname: str, term: bytes):
         """(local docnum, term frequency) pairs."""
         for ids, tfs in self.blocks(fieldname, term):
-            yield from zip(ids, tfs)
+            yield from zip(ids.tolist(), tfs.tolist())
 
 
 class Engine:
@@ -295,10 +295,9 @@ class Engine:
         for seg in self.segments:
             lengths = seg.lengths(fieldname)
             for ids, tfs in seg.blocks(fieldname, tb):
-                if seg.deleted:
-                    ids, tfs = _live(ids, tfs, seg.deleted)
-                ids = np.asarray(ids, dtype=np.int64)
-                tfs = np.asarray(tfs, dtype=np.float64)
+                if seg.live is not None:
+                    keep = seg.live[ids]
+                    ids, tfs = ids[keep], tfs[keep]
                 docs.append(ids + seg.offset)
                 ratios.append(tfs / (tfs + norms[lengths[ids]]))
         if not docs:
@@ -633,12 +632,6 @@ def _top(docs: np.ndarray, scores: np.ndarray, n: int) -> np.ndarray:
     above = docs[scores > cut]
     ties = docs[scores == cut]
     return np.sort(np.concatenate([above, ties[len(ties) - (n - len(above)):]]))
-
-
-def _live(ids, tfs, deleted: set[int]) -> tuple[list[int], list[float]]:
-    """A block's postings without deleted pages."""
-    live = [(doc, tf) for doc, tf in zip(ids, tfs) if doc not in deleted]
-    return [doc for doc, _ in live], [tf for _, tf in live]
 
 
 def _best_of(alt_scores: list[np.ndarray | None]) -> np.ndarray | None:
