@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 from array import array
+from itertools import chain
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from procsearch.index.analysis import terms
-from procsearch.index.schema import HEADER_FIELDS, RESCORE_FIELDS, decode_header_terms
+from procsearch.index.schema import HEADER_FIELDS, RESCORE_FIELDS, header_word_lists
 
 from .thesaurus import APPROACHES
 
@@ -139,14 +140,18 @@ class HeaderStore:
             self._lengths = np.zeros((self.n, len(RESCORE_FIELDS)), dtype=np.int32)
             self._open = np.zeros(self.n, dtype=bool)
         pages = self._pages
-        found = []
+        found: list[tuple[bytes, bytes] | None] = []
+        missing: list[int] = []
         for d in docs:
             page = pages.get(d)
             if page is None:
-                page = self._decode(d)
+                missing.append(d)
             else:
                 pages.move_to_end(d)
             found.append(page)
+        if missing:
+            decoded = self._decode(missing)
+            found = [page if page is not None else decoded[d] for page, d in zip(found, docs)]
         at = np.asarray(docs, dtype=np.intp)
         lengths = self._lengths[at]
         tokens = np.frombuffer(b"".join([ids for ids, _ in found]), dtype=np.intc)
@@ -154,25 +159,34 @@ class HeaderStore:
         field = np.repeat(np.tile(np.arange(len(RESCORE_FIELDS)), len(at)), lengths.ravel())
         return PoolHeaders(tokens, page, field, lengths, tuple(v for _, v in found), self._open[at], self.vocab)
 
-    def _decode(self, docnum: int) -> tuple[bytes, bytes]:
-        seg = self._segments[bisect.bisect_right(self._offsets, docnum) - 1]
-        raw = seg.header(docnum - seg.offset)
-        header = decode_header_terms(raw) if raw else {}
-        vocab = self.vocab
-        ids = array(_ID_CODE)
-        lengths = self._lengths[docnum]
-        for i, f in enumerate(RESCORE_FIELDS):
-            words = header.get(f)
-            if words:
-                ids.extend(map(vocab.__getitem__, words))
-                lengths[i] = len(words)
-        title = header.get("title", ())
-        variant = array(_ID_CODE, [vocab[t] for t in title if t not in VARIANT_TERMS]).tobytes()
-        self._open[docnum] = has_phrase(title, OPEN_APPROACH, 0) if title else False
-        page = (ids.tobytes(), variant)
+    def _decode(self, docnums: list[int]) -> dict[int, tuple[bytes, bytes]]:
+        """Decode pages (all at once: one split and one pass of id look-ups for all) and keep them."""
+        width = len(RESCORE_FIELDS)
+        raws = []
+        for d in docnums:
+            seg = self._segments[bisect.bisect_right(self._offsets, d) - 1]
+            raws.append(seg.header(d - seg.offset) or b"")
+        lists = header_word_lists(raws)
+        counts = np.fromiter(map(len, lists), dtype=np.int32, count=len(lists)).reshape(-1, width)
+        self._lengths[docnums] = counts
+        size = array(_ID_CODE).itemsize
+        blob = array(_ID_CODE, map(self.vocab.__getitem__, chain.from_iterable(lists))).tobytes()
+        ends = (np.cumsum(counts.sum(axis=1)) * size).tolist()
+        vocab, title_at = self.vocab, FIELD_AT["title"]
+        out = {}
+        start = 0
+        for i, d in enumerate(docnums):
+            title = lists[i * width + title_at]
+            variant = array(_ID_CODE, [vocab[t] for t in title if t not in VARIANT_TERMS]).tobytes()
+            self._open[d] = has_phrase(title, OPEN_APPROACH, 0) if title else False
+            page = out[d] = (blob[start:ends[i]], variant)
+            start = ends[i]
+            self._keep(d, page)
+        return out
+
+    def _keep(self, docnum: int, page: tuple[bytes, bytes]) -> None:
         self._pages[docnum] = page
-        self.held += len(page[0]) + len(variant) + _PAGE_OVERHEAD
+        self.held += len(page[0]) + len(page[1]) + _PAGE_OVERHEAD
         while self.held > self.max_bytes and len(self._pages) > 1:
             _, (old, old_variant) = self._pages.popitem(last=False)
             self.held -= len(old) + len(old_variant) + _PAGE_OVERHEAD
-        return page
