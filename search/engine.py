@@ -9,7 +9,8 @@ header terms of each page. Every query is ranked here: for phrases, boolean oper
 Whoosh's matchers only decide which pages match (the ``allowed`` set), and this scorer ranks them.
 
 ``Engine.run`` is a pipeline of named stages over typed records: candidates (rare terms, codes,
-common-term fallback), filtering, re-scoring (common terms, coverage, priors) and diversification
+common-term fallback), filtering, re-scoring (common terms, coverage, priors: search/rescoring.py,
+all candidates at once over their header terms from search/headers.py) and diversification
 (variants of one procedure). Every constant comes from the frozen RankingConfig (index/boosts.toml).
 """
 
