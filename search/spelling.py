@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from rapidfuzz import process
-from rapidfuzz.distance import OSA
+# rapidfuzz is imported on the first correction: most searches need none, and its import is a
+# few percent of a cold command's start.
 
 
 def max_distance(word: str) -> int:
@@ -23,6 +23,8 @@ def max_distance(word: str) -> int:
 
 def edit_distance(a: str, b: str, limit: int) -> int:
     """Optimal-string-alignment distance, or limit + 1 when it exceeds ``limit``."""
+    from rapidfuzz.distance import OSA
+
     return OSA.distance(a, b, score_cutoff=limit)
 
 
@@ -48,6 +50,9 @@ class Speller:
         dist = max_distance(word)
         if not dist or not word:
             return []
+        from rapidfuzz import process
+        from rapidfuzz.distance import OSA
+
         scored = []
         for n in range(len(word) - dist, len(word) + dist + 1):
             bucket = self.buckets.get((word[0], n))
