@@ -38,7 +38,7 @@ from .completion import Completer, Completion
 from .facets import FacetCounter, Facets
 from .phrases import needs_text_check, phrase_docs
 from .parse import CodePrefix, CodeRange, parse_query
-from .snippets import Snippet, make_snippets
+from .snippets import HighlightWords, Snippet, make_snippets
 from .spelling import Speller
 from .thesaurus import Thesaurus, load_thesaurus
 
@@ -248,7 +248,8 @@ class Searcher:
                 if explain:
                     explained = self._engine.explain(compiled.plan, scored[offset:offset + limit])
             page = ranked[offset:offset + limit]
-            hits = tuple(self._hit(s, docnum, score, compiled, fields, explained.get(docnum))
+            words = HighlightWords(frozenset(compiled.highlight))  # shared by the hits' snippets
+            hits = tuple(self._hit(s, docnum, score, compiled, fields, explained.get(docnum), words)
                          for docnum, score, _ in page)
             counted = self._count_facets(matched[0], systems, compiled, fields) if matched else None
         corrected = None
@@ -306,9 +307,9 @@ class Searcher:
         return out
 
     def _hit(self, s, docnum: int, score: float, compiled, fields,
-             explained: tuple[Contribution, ...] | None) -> Hit:
+             explained: tuple[Contribution, ...] | None, words: HighlightWords | None = None) -> Hit:
         record = self._records.record(docnum)
-        snippets, matched = make_snippets(record, compiled.highlight, self._boosts, fields or ())
+        snippets, matched = make_snippets(record, compiled.highlight, self._boosts, fields or (), words=words)
         per_field: dict[str, float] = {}
         for c in explained or ():
             label = _field_label(c.field)

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from procsearch.index.analysis import WORD_RE, analysed_word_terms, fold, stem_prefix, word_terms
+from procsearch.index.analysis import WORD_RE, analysed_word_terms, stem_prefix, word_terms
 from procsearch.index.schema import LABEL_TO_FIELD
 from procsearch.ingest.record import ProcedureRecord
 
@@ -47,13 +47,30 @@ class Snippet:
 
 
 def _best_window(text: str, spans: list[tuple[int, int, str]], width: int) -> tuple[int, int]:
-    best = (0, -1.0, 0)
+    """(start, end) of the fragment to show: the window of ``width`` characters opening at a
+    highlight that holds the most distinct terms (then the most highlights). Spans do not overlap
+    and come in text order, so the spans inside each window are a run that slides forward."""
+    best_start, best_score = 0, -1.0
+    counts: dict[str, int] = {}
+    j, n = 0, len(spans)
     for i, (start, _, _) in enumerate(spans):
-        seen = {term for s, e, term in spans[i:] if e <= start + width}
-        score = len(seen) + 0.1 * sum(1 for s, e, _ in spans[i:] if e <= start + width)
-        if score > best[1]:
-            best = (start, score, i)
-    start = best[0]
+        if j < i:
+            j = i
+        limit = start + width
+        while j < n and spans[j][1] <= limit:
+            term = spans[j][2]
+            counts[term] = counts.get(term, 0) + 1
+            j += 1
+        score = len(counts) + 0.1 * (j - i)
+        if score > best_score:
+            best_start, best_score = start, score
+        if i < j:  # spans[i] leaves the window
+            term = spans[i][2]
+            if counts[term] == 1:
+                del counts[term]
+            else:
+                counts[term] -= 1
+    start = best_start
     # Open a little before the first hit, at a word boundary.
     lead = max(0, start - 40)
     if lead > 0:
@@ -68,36 +85,32 @@ def _best_window(text: str, spans: list[tuple[int, int, str]], width: int) -> tu
 
 def make_snippets(record: ProcedureRecord, highlight: set[str], boosts: dict[str, float],
                   only_sections: tuple[str, ...] = (), limit: int = 2,
-                  width: int = SNIPPET_CHARS) -> tuple[tuple[Snippet, ...], tuple[str, ...]]:
-    """(snippets, matched section names) for one record and the query's highlight terms."""
+                  width: int = SNIPPET_CHARS,
+                  words: "HighlightWords | None" = None) -> tuple[tuple[Snippet, ...], tuple[str, ...]]:
+    """(snippets, matched section names) for one record and the query's highlight terms.
+    ``words``: the query's HighlightWords (one per query, shared by its hits), when the caller keeps one."""
+    if words is None or words.highlight != highlight:
+        words = HighlightWords(frozenset(highlight))
     scored = []
     matched_sections = []
-    # Porter stems keep the first letters of their words, so a section containing none of the
-    # stems' first three letters cannot match and is not analysed at all.
-    probes = {t[:3] for t in highlight if t}
     for label, text in record.sections:
         key = LABEL_TO_FIELD.get(label, "other")
         if only_sections and key not in only_sections:
             continue
-        lowered = text.lower()
-        if not lowered.isascii():
-            lowered = fold(lowered)
-        lowered = lowered.replace(".", "").replace("-", "")  # codes (E11.9) and joined words
-        if not any(p in lowered for p in probes):
-            continue
-        words = _matching_words(text, highlight)
-        if not words:
+        found = words.matching(text)
+        if not found:
             continue
         matched_sections.append(label)
-        distinct = len({t for w in words for t in word_terms(w) if t in highlight})
-        scored.append((distinct * boosts.get(key, 1.0), label, text, words))
+        distinct = len(words.terms_of(found))
+        scored.append((distinct * boosts.get(key, 1.0), label, text, found))
     scored.sort(key=lambda s: -s[0])
     snippets = []
-    for _, label, text, words in scored[:limit]:
-        spans = _spans(text, highlight, words)  # positions only for the sections shown
+    for _, label, text, found in scored[:limit]:
+        spans = _find_spans(text, found, words.given)  # positions only for the sections shown
         flat = text.replace("\n", " \u2022 ")
         # Offsets shift by 2 for every newline replaced before them.
-        spans2 = [(s + 2 * text.count("\n", 0, s), e + 2 * text.count("\n", 0, e), t) for s, e, t in spans]
+        spans2 = [(s + 2 * text.count("\n", 0, s), e + 2 * text.count("\n", 0, e), t) for s, e, t in spans] \
+            if "\n" in text else spans
         lead, end = _best_window(flat, spans2, width)
         frag = flat[lead:end]
         marks = tuple(sorted({(s - lead, e - lead) for s, e, _ in spans2 if s >= lead and e <= end}))
@@ -113,31 +126,135 @@ def make_snippets(record: ProcedureRecord, highlight: set[str], boosts: dict[str
     return tuple(snippets), tuple(matched_sections)
 
 
+class HighlightWords:
+    """Which words of a text hold one of a query's highlighted terms, learned as the query's pages
+    are shown. Texts are cut at white space first (a WORD_RE match never spans it): the pages of
+    one result share most of their pieces ("Approach,", "procedure"), so each distinct piece is
+    tokenised and each distinct word analysed once per query, and every later section is a few set
+    operations in C. A word that cannot give a highlighted term (see _candidates) is never stemmed."""
+
+    def __init__(self, highlight: frozenset[str]) -> None:
+        self.highlight = highlight
+        self.given: dict[str, tuple[str, ...]] = {}  # word -> the highlighted terms it gives, in order
+        self._words_in: dict[str, tuple[str, ...]] = {}  # piece -> its words that give one
+        self._seen: set[str] = set()  # every piece looked at so far
+        self._maybe = _candidates(highlight).match
+
+    def matching(self, text: str) -> set[str]:
+        """The distinct words of the text (as WORD_RE finds them) that hold a highlighted term."""
+        pieces = set(text.split())
+        new = pieces.difference(self._seen)
+        if new:
+            self._learn(new)
+        hit = pieces.intersection(self._words_in)
+        words_in = self._words_in
+        return {w for piece in hit for w in words_in[piece]}
+
+    def terms_of(self, words: set[str]) -> set[str]:
+        """The distinct highlighted terms the words give."""
+        given = self.given
+        return {t for w in words for t in given[w]}
+
+    def _learn(self, pieces: set[str]) -> None:
+        highlight, maybe, given, words_in = self.highlight, self._maybe, self.given, self._words_in
+        checked: set[str] = set()
+        for piece in pieces:
+            tokens = _TOKENS.get(piece)
+            if tokens is None:
+                tokens = _tokens(piece)
+            holding = []
+            for w in tokens:
+                if w in given:
+                    holding.append(w)
+                    continue
+                if w in checked:
+                    continue
+                checked.add(w)
+                found = analysed_word_terms(w)
+                if found is None:
+                    if not maybe(w):
+                        continue  # cannot give a highlighted term: not worth stemming
+                    found = word_terms(w)
+                hit = tuple(t for t in found if t in highlight)
+                if hit:
+                    given[w] = hit
+                    holding.append(w)
+            if holding:
+                words_in[piece] = tuple(holding)
+        self._seen |= pieces
+
+
+# The WORD_RE matches of the white-space-free pieces of page text seen so far (a bounded cache:
+# templated pages repeat their pieces, and tokenising a piece costs more than looking it up).
+_TOKENS: dict[str, tuple[str, ...]] = {}
+_TOKENS_MAX = 300_000
+
+
+def _tokens(piece: str) -> tuple[str, ...]:
+    found = tuple(WORD_RE.findall(piece))
+    if len(_TOKENS) >= _TOKENS_MAX:
+        _TOKENS.clear()
+    _TOKENS[piece] = found
+    return found
+
+
 def _matching_words(text: str, highlight: set[str]) -> set[str]:
-    """The distinct words of the text that hold a highlighted term; a word already analysed is looked
-    up, any other is stemmed only when it starts like a highlighted term."""
-    maybe = _candidates(frozenset(highlight)).match
-    words = set()
-    for w in set(WORD_RE.findall(text)):
-        found = analysed_word_terms(w)
-        if found is None:
-            if not maybe(w):
-                continue  # cannot give a highlighted term: not worth stemming
-            found = word_terms(w)
-        if not highlight.isdisjoint(found):
-            words.add(w)
-    return words
+    """The distinct words of the text that hold a highlighted term."""
+    return HighlightWords(frozenset(highlight)).matching(text)
 
 
 def _spans(text: str, highlight: set[str], words: set[str] | None = None) -> list[tuple[int, int, str]]:
     """(start, end, term) of each highlighted term in text order, as analyze() would give them;
     ``words``: the text's words holding one (see _matching_words), when already known."""
-    if words is None:
-        words = _matching_words(text, highlight)
-    if not words:
-        return []
-    return [(m.start(), m.end(), t) for m in WORD_RE.finditer(text) if m.group() in words
-            for t in word_terms(m.group()) if t in highlight]
+    finder = HighlightWords(frozenset(highlight))
+    found = finder.matching(text) if words is None else words
+    for w in found:
+        if w not in finder.given:
+            finder.given[w] = tuple(t for t in word_terms(w) if t in highlight)
+    return _find_spans(text, found, finder.given)
+
+
+_JOINER_CHARS = "-.\u2010\u2011"  # what WORD_RE joins words with
+
+
+def _find_spans(text: str, words: set[str], given: dict[str, tuple[str, ...]]) -> list[tuple[int, int, str]]:
+    """(start, end, term) of each highlighted term of ``words`` (each a WORD_RE match of the text)
+    in text order. Only the occurrences of these words are visited, by str.find, and one counts
+    where WORD_RE would match it whole: a word character (str.isalnum is [^\\W_]) or a joiner
+    between word characters on either side would make it part of a longer match."""
+    n = len(text)
+    out: list[tuple[int, int, str]] = []
+    for w in words:
+        terms = given[w]
+        size = len(w)
+        at = text.find(w)
+        while at >= 0:
+            end = at + size
+            if _starts_word(text, at) and _ends_word(text, end, n):
+                out.extend((at, end, t) for t in terms)
+                at = text.find(w, end)
+            else:
+                at = text.find(w, at + 1)
+    out.sort(key=lambda s: s[0])  # stable: a word's terms stay in analysis order
+    return out
+
+
+def _starts_word(text: str, at: int) -> bool:
+    if at == 0:
+        return True
+    before = text[at - 1]
+    if before.isalnum():
+        return False
+    return not (before in _JOINER_CHARS and at >= 2 and text[at - 2].isalnum())
+
+
+def _ends_word(text: str, end: int, n: int) -> bool:
+    if end == n:
+        return True
+    after = text[end]
+    if after.isalnum():
+        return False
+    return not (after in _JOINER_CHARS and end + 1 < n and text[end + 1].isalnum())
 
 
 @lru_cache(maxsize=64)
