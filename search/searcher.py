@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from procsearch.index import integrity
 from procsearch.index.boosts import RankingConfig, load_ranking
 from procsearch.index.reader import open_reader
@@ -227,7 +229,7 @@ class Searcher:
                                 self._speller, fields, self._engine.field_df)
             compiled = compiler.compile(parsed)
             explained: dict[int, tuple[Contribution, ...]] = {}
-            matched: list[Collection[int]] = []  # every matched page, before the system filter
+            matched: list[Collection[int] | np.ndarray] = []  # every matched page, before the system filter
             if compiled.code_listing:
                 ranked = self._list_codes(s, compiled.code_listing, systems)
                 total = len(ranked)
@@ -262,19 +264,14 @@ class Searcher:
                        tuple(compiled.corrections.items()), tuple(_unique(compiled.expansions)),
                        parsed.notes, suggestions, counted, max(total, len(ranked)))
 
-    def _in_systems(self, docs: Collection[int], systems: list[str]) -> set[int]:
-        pages = self._facets.systems()
-        return set().union(*(pages.get(x, ()) for x in systems)).intersection(docs)
-
-    def _count_facets(self, matched: Collection[int], systems: list[str], compiled,
+    def _count_facets(self, matched: Collection[int] | np.ndarray, systems: list[str], compiled,
                       fields: tuple[str, ...] | None) -> Facets:
         """Facets of one search (called under the lock): systems over every matched page, sections
         over the pages the system filter keeps, in the sections searched (the default fields' when
-        the query names none)."""
+        the query names none). ``matched``: doc numbers, or the engine's mask of them."""
         counter = self._facets
-        if not isinstance(matched, (set, frozenset, dict)):
-            matched = set(matched)
-        kept = self._in_systems(matched, systems) if systems else matched
+        matched = counter.mask(matched)
+        kept = counter.in_systems(matched, systems) if systems else matched
         searched = fields or self.ranking.default_fields
         sections = tuple(f for f in searched if f in SECTION_FIELDS)
         return Facets(counter.count_systems(matched),
