@@ -275,6 +275,12 @@ class Engine:
             self._idf[key] = value
         return value
 
+    def rarity(self, term: str, fields: tuple[str, ...]) -> float:
+        """IDF of a term over the pages holding it in the likeliest of the fields it was searched
+        in (all looked up by the ranking already): how much a highlighted word says, for snippets."""
+        df = self.df(term, fields)
+        return math.log(1 + (self.n - df + 0.5) / (df + 0.5))
+
     def df(self, term: str, fields: tuple[str, ...]) -> int:
         """Pages with the term in the likeliest of the fields (cached per term and fields, so a
         section-scoped query does not change what later queries count as common)."""

@@ -250,7 +250,7 @@ class Searcher:
                 if explain:
                     explained = self._engine.explain(compiled.plan, scored[offset:offset + limit])
             page = ranked[offset:offset + limit]
-            words = HighlightWords(frozenset(compiled.highlight))  # shared by the hits' snippets
+            words = self._highlight_words(compiled)  # shared by the hits' snippets
             hits = tuple(self._hit(s, docnum, score, compiled, fields, explained.get(docnum), words)
                          for docnum, score, _ in page)
             counted = self._count_facets(matched[0], systems, compiled, fields) if matched else None
@@ -276,6 +276,40 @@ class Searcher:
         sections = tuple(f for f in searched if f in SECTION_FIELDS)
         return Facets(counter.count_systems(matched),
                       counter.count_sections(kept, _typed_terms(compiled, tuple(searched)), sections))
+
+    def _highlight_words(self, compiled) -> HighlightWords:
+        """The query's highlighted terms for its hits' snippets, each weighted by what a section
+        holding it says about the query, so that the section holding the rare words the user typed
+        is shown first: a typed word weighs its rarity over the pages (IDF); a thesaurus word
+        stands in for the typed word of its concept, so it weighs its own rarity, at most the
+        typed word's, times its expansion weight (below 1). Each term is grouped with the other
+        words of its concept (and of the concepts derived from it, such as word parts): a section
+        counts a concept once, at its best word."""
+        engine = self._engine
+        where = self.ranking.page_df_fields  # the same look-ups for every term (the ranking's own)
+        plan = compiled.plan
+        concepts = plan.concepts if plan is not None else []
+        roots = {id(c): _root(c) for c in concepts}
+        typed_rarity: dict[int, float] = {}
+        for c in concepts:
+            if c.parent is None and c.alts and c.alts[0].weight >= 1.0:
+                typed_rarity[id(c)] = max(engine.rarity(t, where) for t in c.alts[0].terms)
+        weights: dict[str, float] = {}
+        groups: dict[str, int] = {}
+        for c in concepts:
+            root = roots[id(c)]
+            cap = typed_rarity.get(id(root))
+            for alt in c.alts:
+                typed = cap is not None and c is root and alt is c.alts[0]
+                for term in alt.terms:
+                    rarity = engine.rarity(term, where)
+                    weight = (rarity if typed or cap is None else min(rarity, cap)) * alt.weight
+                    if weight > weights.get(term, -1.0):
+                        weights[term], groups[term] = weight, id(root)
+        for term in compiled.highlight:  # codes, and words of no concept
+            if term not in weights:
+                weights[term] = engine.rarity(term, where)
+        return HighlightWords(frozenset(compiled.highlight), weights, groups)
 
     def _list_codes(self, s, items, systems: list[str]) -> list[tuple[int, float, None]]:
         """Codes under prefixes and in ranges, in code order, read off the term list (no scoring)."""
@@ -438,6 +472,13 @@ def _matching(s, q: wq.Query) -> set[int]:
     if q is wq.NullQuery:
         return set()
     return set(s.docs_for_query(q))
+
+
+def _root(concept):
+    """The concept a derived one (a word part, an axis of a thesaurus entry) comes from."""
+    while concept.parent is not None:
+        concept = concept.parent
+    return concept
 
 
 def _field_label(fieldname: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -101,11 +102,12 @@ def make_snippets(record: ProcedureRecord, highlight: set[str], boosts: dict[str
         if not found:
             continue
         matched_sections.append(label)
-        distinct = len(words.terms_of(found))
-        scored.append((distinct * boosts.get(key, 1.0), label, text, found))
-    scored.sort(key=lambda s: -s[0])
+        scored.append((words.weigh(found), boosts.get(key, 1.0), label, text, found))
+    # The section saying most of what was asked comes first; of two saying as much, the one the
+    # ranking weighs more (Summary before Alternatives).
+    scored.sort(key=lambda s: (-s[0], -s[1]))
     snippets = []
-    for _, label, text, found in scored[:limit]:
+    for _, _, label, text, found in scored[:limit]:
         spans = _find_spans(text, found, words.given)  # positions only for the sections shown
         flat = text.replace("\n", " \u2022 ")
         # Offsets shift by 2 for every newline replaced before them.
@@ -133,8 +135,13 @@ class HighlightWords:
     tokenised and each distinct word analysed once per query, and every later section is a few set
     operations in C. A word that cannot give a highlighted term (see _candidates) is never stemmed."""
 
-    def __init__(self, highlight: frozenset[str]) -> None:
+    def __init__(self, highlight: frozenset[str], weights: Mapping[str, float] | None = None,
+                 groups: Mapping[str, int] | None = None) -> None:
         self.highlight = highlight
+        # What a section holding each term says about the query (1 when absent), and the query
+        # concept each term stands for (a typed word and its expansions: counted once, at the best).
+        self.weights = weights or {}
+        self.groups = groups or {}
         self.given: dict[str, tuple[str, ...]] = {}  # word -> the highlighted terms it gives, in order
         self._words_in: dict[str, tuple[str, ...]] = {}  # piece -> its words that give one
         self._seen: set[str] = set()  # every piece looked at so far
@@ -154,6 +161,19 @@ class HighlightWords:
         """The distinct highlighted terms the words give."""
         given = self.given
         return {t for w in words for t in given[w]}
+
+    def weigh(self, words: set[str]) -> float:
+        """What a section holding these words says about the query: over the query's concepts, the
+        sum of the best weight of a term each has among them (with no weights given: the number
+        of distinct highlighted terms). Rounded, so that sections holding the same terms tie."""
+        weights, groups = self.weights, self.groups
+        best: dict[object, float] = {}
+        for t in self.terms_of(words):
+            group = groups.get(t, t)
+            w = weights.get(t, 1.0)
+            if w > best.get(group, -1.0):
+                best[group] = w
+        return round(sum(best.values()), 9)
 
     def _learn(self, pieces: set[str]) -> None:
         highlight, maybe, given, words_in = self.highlight, self._maybe, self.given, self._words_in
