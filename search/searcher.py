@@ -8,6 +8,7 @@ generation as soon as a build or update publishes one.
 from __future__ import annotations
 
 import functools
+import math
 import logging
 import os
 import threading
@@ -40,7 +41,7 @@ from .completion import Completer, Completion
 from .facets import FacetCounter, Facets
 from .phrases import needs_text_check, phrase_docs
 from .parse import CodePrefix, CodeRange, parse_query
-from .snippets import HighlightWords, Snippet, make_snippets
+from .snippets import HighlightWords, Snippet, Wording, make_snippets
 from .spelling import Speller
 from .thesaurus import Thesaurus, load_thesaurus
 
@@ -278,38 +279,35 @@ class Searcher:
                       counter.count_sections(kept, _typed_terms(compiled, tuple(searched)), sections))
 
     def _highlight_words(self, compiled) -> HighlightWords:
-        """The query's highlighted terms for its hits' snippets, each weighted by what a section
-        holding it says about the query, so that the section holding the rare words the user typed
-        is shown first: a typed word weighs its rarity over the pages (IDF); a thesaurus word
-        stands in for the typed word of its concept, so it weighs its own rarity, at most the
-        typed word's, times its expansion weight (below 1). Each term is grouped with the other
-        words of its concept (and of the concepts derived from it, such as word parts): a section
-        counts a concept once, at its best word."""
+        """The query's highlighted terms for its hits' snippets, weighed so that the section holding
+        the rare words the user typed is shown first. The words typed for a concept count each by
+        its rarity over the pages (IDF); an expansion stands in for them: the mean rarity of its
+        terms a section holds (over all its terms), times its expansion weight (below 1), and never
+        more than the typed words times that weight. A concept derived from another (a word part,
+        an axis of a thesaurus entry) is that concept's, so a section counts each concept once."""
         engine = self._engine
         where = self.ranking.page_df_fields  # the same look-ups for every term (the ranking's own)
         plan = compiled.plan
         concepts = plan.concepts if plan is not None else []
-        roots = {id(c): _root(c) for c in concepts}
-        typed_rarity: dict[int, float] = {}
+        typed_total: dict[int, float] = {}
         for c in concepts:
             if c.parent is None and c.alts and c.alts[0].weight >= 1.0:
-                typed_rarity[id(c)] = max(engine.rarity(t, where) for t in c.alts[0].terms)
-        weights: dict[str, float] = {}
-        groups: dict[str, int] = {}
+                typed_total[id(c)] = sum(engine.rarity(t, where) for t in c.alts[0].terms)
+        wordings = []
         for c in concepts:
-            root = roots[id(c)]
-            cap = typed_rarity.get(id(root))
+            root = _root(c)
+            cap = typed_total.get(id(root))
             for alt in c.alts:
-                typed = cap is not None and c is root and alt is c.alts[0]
-                for term in alt.terms:
-                    rarity = engine.rarity(term, where)
-                    weight = (rarity if typed or cap is None else min(rarity, cap)) * alt.weight
-                    if weight > weights.get(term, -1.0):
-                        weights[term], groups[term] = weight, id(root)
-        for term in compiled.highlight:  # codes, and words of no concept
-            if term not in weights:
-                weights[term] = engine.rarity(term, where)
-        return HighlightWords(frozenset(compiled.highlight), weights, groups)
+                weights = {t: engine.rarity(t, where) * alt.weight for t in alt.terms}
+                if cap is not None and c is root and alt is c.alts[0]:
+                    wordings.append(Wording(id(root), weights))  # the words typed
+                else:
+                    wordings.append(Wording(id(root), weights, 1 / len(alt.terms),
+                                            math.inf if cap is None else cap * alt.weight))
+        covered = {t for w in wordings for t in w.weights}
+        for term in sorted(compiled.highlight - covered):  # codes
+            wordings.append(Wording(term, {term: engine.rarity(term, where)}))
+        return HighlightWords(frozenset(compiled.highlight), wordings)
 
     def _list_codes(self, s, items, systems: list[str]) -> list[tuple[int, float, None]]:
         """Codes under prefixes and in ranges, in code order, read off the term list (no scoring)."""

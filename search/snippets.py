@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import html
-import re
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 from procsearch.index.analysis import WORD_RE, analysed_word_terms, stem_prefix, word_terms
 from procsearch.index.schema import LABEL_TO_FIELD
@@ -128,6 +127,18 @@ def make_snippets(record: ProcedureRecord, highlight: set[str], boosts: dict[str
     return tuple(snippets), tuple(matched_sections)
 
 
+@dataclass(frozen=True)
+class Wording:
+    """One way a query asks for one of its concepts (the words typed, or an expansion), as
+    snippets weigh a section holding some of its terms: the sum of their ``weights`` times
+    ``share``, at most ``cap``. A section counts each ``concept`` once, at its best wording."""
+
+    concept: object
+    weights: Mapping[str, float]
+    share: float = 1.0
+    cap: float = math.inf
+
+
 class HighlightWords:
     """Which words of a text hold one of a query's highlighted terms, learned as the query's pages
     are shown. Texts are cut at white space first (a WORD_RE match never spans it): the pages of
@@ -135,17 +146,19 @@ class HighlightWords:
     tokenised and each distinct word analysed once per query, and every later section is a few set
     operations in C. A word that cannot give a highlighted term (see _candidates) is never stemmed."""
 
-    def __init__(self, highlight: frozenset[str], weights: Mapping[str, float] | None = None,
-                 groups: Mapping[str, int] | None = None) -> None:
+    def __init__(self, highlight: frozenset[str], wordings: Sequence[Wording] = ()) -> None:
         self.highlight = highlight
-        # What a section holding each term says about the query (1 when absent), and the query
-        # concept each term stands for (a typed word and its expansions: counted once, at the best).
-        self.weights = weights or {}
-        self.groups = groups or {}
+        # How sections are weighed (see weigh); with none given, each term is a concept of weight 1.
+        self.wordings = tuple(wordings) or tuple(Wording(t, {t: 1.0}) for t in sorted(highlight))
+        self._wordings_of: dict[str, list[Wording]] = {}
+        self._weighed: dict[frozenset[str], float] = {}
+        for wording in self.wordings:
+            for term in wording.weights:
+                self._wordings_of.setdefault(term, []).append(wording)
         self.given: dict[str, tuple[str, ...]] = {}  # word -> the highlighted terms it gives, in order
         self._words_in: dict[str, tuple[str, ...]] = {}  # piece -> its words that give one
         self._seen: set[str] = set()  # every piece looked at so far
-        self._maybe = _candidates(highlight).match
+        self._maybe = _candidates(highlight)
 
     def matching(self, text: str) -> set[str]:
         """The distinct words of the text (as WORD_RE finds them) that hold a highlighted term."""
@@ -163,16 +176,29 @@ class HighlightWords:
         return {t for w in words for t in given[w]}
 
     def weigh(self, words: set[str]) -> float:
-        """What a section holding these words says about the query: over the query's concepts, the
-        sum of the best weight of a term each has among them (with no weights given: the number
-        of distinct highlighted terms). Rounded, so that sections holding the same terms tie."""
-        weights, groups = self.weights, self.groups
+        """What a section holding these words says about the query: the sum, over the query's
+        concepts, of the best of their wordings, each the weights of the terms it holds times its
+        share, up to its cap. Rounded, so that sections holding the same terms tie exactly."""
+        present = frozenset(self.terms_of(words))
+        value = self._weighed.get(present)
+        if value is None:
+            value = self._weighed[present] = self._weigh(present)  # sections of one query's pages repeat
+        return value
+
+    def _weigh(self, present: frozenset[str]) -> float:
+        totals: dict[int, float] = {}
+        by_id: dict[int, Wording] = {}
+        for term in present:
+            for wording in self._wordings_of.get(term, ()):
+                key = id(wording)
+                totals[key] = totals.get(key, 0.0) + wording.weights[term]
+                by_id[key] = wording
         best: dict[object, float] = {}
-        for t in self.terms_of(words):
-            group = groups.get(t, t)
-            w = weights.get(t, 1.0)
-            if w > best.get(group, -1.0):
-                best[group] = w
+        for key, total in totals.items():
+            wording = by_id[key]
+            value = min(wording.cap, total * wording.share)
+            if value > best.get(wording.concept, -1.0):
+                best[wording.concept] = value
         return round(sum(best.values()), 9)
 
     def _learn(self, pieces: set[str]) -> None:
@@ -277,13 +303,16 @@ def _ends_word(text: str, end: int, n: int) -> bool:
     return not (after in _JOINER_CHARS and end + 1 < n and text[end + 1].isalnum())
 
 
-@lru_cache(maxsize=64)
-def _candidates(highlight: frozenset[str]) -> re.Pattern[str]:
-    """Matches the words that may give a highlighted term, so the others are never stemmed: a word
-    of ASCII letters only has one term, its stem, which starts with the word's stem_prefix (any
-    case); any other word (digits, joiners, accents) is analysed."""
-    fronts = sorted({re.escape(stem_prefix(t)) for t in highlight if t})
-    return re.compile((f"(?i:{'|'.join(fronts)})|" if fronts else "") + "[a-zA-Z]*[^a-zA-Z]")
+def _candidates(highlight: frozenset[str]) -> Callable[[str], bool]:
+    """Whether a word may give a highlighted term, so the others are never stemmed: a word of ASCII
+    letters only has one term, its stem, which starts with the word's stem_prefix (in lower case);
+    any other word (digits, joiners, accents) is analysed."""
+    fronts = tuple(sorted({stem_prefix(t) for t in highlight if t}))
+
+    def maybe(word: str) -> bool:
+        return not (word.isascii() and word.isalpha()) or word.lower().startswith(fronts)
+
+    return maybe
 
 
 def _merge(marks: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
