@@ -91,17 +91,26 @@ def make_snippets(record: ProcedureRecord, highlight: set[str], boosts: dict[str
     ``words``: the query's HighlightWords (one per query, shared by its hits), when the caller keeps one."""
     if words is None or words.highlight != highlight:
         words = HighlightWords(frozenset(highlight))
-    scored = []
-    matched_sections = []
-    for label, text in record.sections:
-        key = LABEL_TO_FIELD.get(label, "other")
-        if only_sections and key not in only_sections:
-            continue
+    shown = [(label, text) for label, text in record.sections
+             if not only_sections or LABEL_TO_FIELD.get(label, "other") in only_sections]
+    matched = []
+    holding: dict[object, int] = {}  # sections of the page holding each concept
+    for label, text in shown:
         found = words.matching(text)
         if not found:
             continue
-        matched_sections.append(label)
-        scored.append((words.weigh(found), boosts.get(key, 1.0), label, text, found))
+        values = words.concept_values(found)
+        matched.append((label, text, found, values))
+        for concept in values:
+            holding[concept] = holding.get(concept, 0) + 1
+    # A concept in every section of the page (its topic: "hemorrhoid" on a hemorrhoid page) says
+    # little about which section answers; one in a single section says most: each concept counts
+    # by its inverse frequency over the page's sections, as a word counts by its rarity over pages.
+    spread = {concept: math.log(1 + len(shown) / n) for concept, n in holding.items()}
+    scored = [(round(sum(v * spread[c] for c, v in values.items()), 9),
+               boosts.get(LABEL_TO_FIELD.get(label, "other"), 1.0), label, text, found)
+              for label, text, found, values in matched]
+    matched_sections = [label for label, _, _, _ in matched]
     # The section saying most of what was asked comes first; of two saying as much, the one the
     # ranking weighs more (Summary before Alternatives).
     scored.sort(key=lambda s: (-s[0], -s[1]))
@@ -151,7 +160,7 @@ class HighlightWords:
         # How sections are weighed (see weigh); with none given, each term is a concept of weight 1.
         self.wordings = tuple(wordings) or tuple(Wording(t, {t: 1.0}) for t in sorted(highlight))
         self._wordings_of: dict[str, list[Wording]] = {}
-        self._weighed: dict[frozenset[str], float] = {}
+        self._valued: dict[frozenset[str], dict[object, float]] = {}
         for wording in self.wordings:
             for term in wording.weights:
                 self._wordings_of.setdefault(term, []).append(wording)
@@ -175,20 +184,20 @@ class HighlightWords:
         given = self.given
         return {t for w in words for t in given[w]}
 
-    def weigh(self, words: set[str]) -> float:
-        """What a section holding these words says about the query: the sum, over the query's
-        concepts, of the best of their wordings, each the weights of the terms it holds times its
-        share, up to its cap. Rounded, so that sections holding the same terms tie exactly."""
+    def concept_values(self, words: set[str]) -> dict[object, float]:
+        """What a section holding these words says of each concept of the query it holds: the
+        best of the concept's wordings, each the weights of the terms it holds times its share,
+        up to its cap."""
         present = frozenset(self.terms_of(words))
-        value = self._weighed.get(present)
-        if value is None:
-            value = self._weighed[present] = self._weigh(present)  # sections of one query's pages repeat
-        return value
+        found = self._valued.get(present)
+        if found is None:
+            found = self._valued[present] = self._values(present)  # sections of one query's pages repeat
+        return found
 
-    def _weigh(self, present: frozenset[str]) -> float:
+    def _values(self, present: frozenset[str]) -> dict[object, float]:
         totals: dict[int, float] = {}
         by_id: dict[int, Wording] = {}
-        for term in present:
+        for term in sorted(present):
             for wording in self._wordings_of.get(term, ()):
                 key = id(wording)
                 totals[key] = totals.get(key, 0.0) + wording.weights[term]
@@ -199,7 +208,7 @@ class HighlightWords:
             value = min(wording.cap, total * wording.share)
             if value > best.get(wording.concept, -1.0):
                 best[wording.concept] = value
-        return round(sum(best.values()), 9)
+        return best
 
     def _learn(self, pieces: set[str]) -> None:
         highlight, maybe, given, words_in = self.highlight, self._maybe, self.given, self._words_in
