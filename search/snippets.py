@@ -212,44 +212,47 @@ class HighlightWords:
 
     def _learn(self, pieces: set[str]) -> None:
         highlight, maybe, given, words_in = self.highlight, self._maybe, self.given, self._words_in
-        checked: set[str] = set()
         for piece in pieces:
-            tokens = _TOKENS.get(piece)
-            if tokens is None:
-                tokens = _tokens(piece)
+            known = _PIECES.get(piece) or _piece(piece)
+            tokens, terms = known
+            if terms is not None and terms.isdisjoint(highlight):
+                continue  # the common case, once a piece's words are analysed: one set operation
             holding = []
+            collected: list[str] | None = [] if terms is None else None
             for w in tokens:
-                if w in given:
-                    holding.append(w)
-                    continue
-                if w in checked:
-                    continue
-                checked.add(w)
-                found = analysed_word_terms(w)
-                if found is None:
-                    if not maybe(w):
-                        continue  # cannot give a highlighted term: not worth stemming
-                    found = word_terms(w)
-                hit = tuple(t for t in found if t in highlight)
+                hit = given.get(w)
+                if hit is None or collected is not None:
+                    found = analysed_word_terms(w)
+                    if found is None:
+                        if not maybe(w):
+                            collected = None  # not analysed: the piece's terms stay unknown
+                            continue  # cannot give a highlighted term: not worth stemming
+                        found = word_terms(w)
+                    if collected is not None:
+                        collected.extend(found)
+                    if hit is None:
+                        hit = given[w] = tuple(t for t in found if t in highlight)
                 if hit:
-                    given[w] = hit
                     holding.append(w)
             if holding:
                 words_in[piece] = tuple(holding)
+            if collected is not None:
+                _PIECES[piece] = (tokens, frozenset(collected))
         self._seen |= pieces
 
 
-# The WORD_RE matches of the white-space-free pieces of page text seen so far (a bounded cache:
-# templated pages repeat their pieces, and tokenising a piece costs more than looking it up).
-_TOKENS: dict[str, tuple[str, ...]] = {}
-_TOKENS_MAX = 300_000
+# The white-space-free pieces of page text seen so far: their WORD_RE matches and, once every one
+# of those is analysed, all their terms (None before). A bounded cache: templated pages repeat
+# their pieces, and a piece known to give none of a query's terms is skipped in one set operation.
+_PIECES: dict[str, tuple[tuple[str, ...], frozenset[str] | None]] = {}
+_PIECES_MAX = 300_000
 
 
-def _tokens(piece: str) -> tuple[str, ...]:
-    found = tuple(WORD_RE.findall(piece))
-    if len(_TOKENS) >= _TOKENS_MAX:
-        _TOKENS.clear()
-    _TOKENS[piece] = found
+def _piece(piece: str) -> tuple[tuple[str, ...], frozenset[str] | None]:
+    found = (tuple(WORD_RE.findall(piece)), None)
+    if len(_PIECES) >= _PIECES_MAX:
+        _PIECES.clear()
+    _PIECES[piece] = found
     return found
 
 
