@@ -157,7 +157,7 @@ class HighlightWords:
 
     def __init__(self, highlight: frozenset[str], wordings: Sequence[Wording] = ()) -> None:
         self.highlight = highlight
-        # How sections are weighed (see weigh); with none given, each term is a concept of weight 1.
+        # How sections are weighed (see concept_values); with none given, each term is a concept of weight 1.
         self.wordings = tuple(wordings) or tuple(Wording(t, {t: 1.0}) for t in sorted(highlight))
         self._wordings_of: dict[str, list[Wording]] = {}
         self._valued: dict[frozenset[str], dict[object, float]] = {}
