@@ -14,6 +14,21 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _BREAKS = {"\r": "\n", "\x0b": " ", "\x0c": " "}
 
 
+# ASCII characters clean_text keeps: printable ones, tab and newline.
+_ASCII_KEPT = bytes([9, 10, *range(32, 127)])
+
+
+def has_control(text: str) -> bool:
+    """Whether clean_text would change the text. Records read back from an index are checked on
+    every search, so plain ASCII (nearly every page) is checked by one C pass over its bytes, and
+    other text settled without the regex when it is printable but for line breaks and tabs."""
+    if text.isascii():
+        return bool(text.encode("ascii").translate(None, _ASCII_KEPT))
+    if text.replace("\n", "").replace("\t", "").isprintable():  # every character removed is unprintable
+        return False
+    return _CONTROL.search(text) is not None
+
+
 def clean_text(text: str) -> str:
     """Page text without control characters (an escape sequence becomes its harmless rest);
     carriage returns become newlines and vertical tabs and form feeds spaces."""
@@ -43,13 +58,18 @@ class ProcedureRecord:
         # The one place records are made: whatever a parser extracted, no control character
         # reaches the index, a terminal or a spreadsheet. ``source`` is a path and stays exact
         # (it identifies the file); it is escaped when printed.
-        for name in ("code", "code_system", "title", "name", "technical_term", "modifier"):
-            value = getattr(self, name)
-            if isinstance(value, str) and _CONTROL.search(value):
+        scalars = ("code", "code_system", "title", "name", "technical_term", "modifier")
+        values = [getattr(self, name) for name in scalars]
+        if all(isinstance(v, str) for v in values) and not has_control(
+                "".join(values) + "".join(t for pairs in (self.sections, self.similar_codes) for pair in pairs
+                                          for t in pair)):
+            return  # nearly every record: one check of all its text
+        for name, value in zip(scalars, values):
+            if isinstance(value, str) and has_control(value):
                 object.__setattr__(self, name, clean_text(value))
         for name in ("sections", "similar_codes"):
             pairs = getattr(self, name)
-            if any(_CONTROL.search(a) or _CONTROL.search(b) for a, b in pairs):
+            if any(has_control(a) or has_control(b) for a, b in pairs):
                 object.__setattr__(self, name, tuple((clean_text(a), clean_text(b)) for a, b in pairs))
 
     def section(self, name: str) -> str:

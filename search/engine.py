@@ -244,6 +244,12 @@ class Engine:
             self._idf[key] = value
         return value
 
+    def rarity(self, term: str, fields: tuple[str, ...]) -> float:
+        """IDF of a term over the pages holding it in the likeliest of the fields it was searched
+        in (all looked up by the ranking already): how much a highlighted word says, for snippets."""
+        df = self.df(term, fields)
+        return math.log(1 + (self.n - df + 0.5) / (df + 0.5))
+
     def df(self, term: str, fields: tuple[str, ...]) -> int:
         """Pages with the term in the likeliest of the fields (cached per term and fields, so a
         section-scoped query does not change what later queries count as common)."""
@@ -335,11 +341,11 @@ class Engine:
     # -- the pipeline ---------------------------------------------------------------------------
 
     def run(self, plan: Plan, allowed: set[int] | frozenset[int] | None, required: bool = False,
-            on_match: Callable[[dict[int, float]], None] | None = None) -> tuple[list[Scored], int]:
+            on_match: Callable[[np.ndarray], None] | None = None) -> tuple[list[Scored], int]:
         """(scored candidates best first, number of pages matched). ``allowed``: the only pages that
         may match; with ``required`` every one of them matches (a structured query's Whoosh set),
         whatever the plan's words score on it. ``on_match`` is given every page the words matched
-        before ``allowed`` applies (for facet counts)."""
+        before ``allowed`` applies, as a mask (for facet counts)."""
         matches = self.match_concepts(plan)
         found = self.candidates(plan, matches)
         found = self.restrict(found, plan, allowed, required, on_match)
@@ -459,7 +465,7 @@ class Engine:
         return Candidates(partial, matched, fallback, dict(code_scores))
 
     def restrict(self, found: Candidates, plan: Plan, allowed: set[int] | frozenset[int] | None,
-                 required: bool = False, on_match: Callable[[set[int]], None] | None = None) -> Candidates:
+                 required: bool = False, on_match: Callable[[np.ndarray], None] | None = None) -> Candidates:
         """Stage 3: only pages the query's filters and boolean structure allow, none it excludes."""
         if required and allowed is not None:
             matched = self.mask(allowed)
@@ -477,7 +483,7 @@ class Engine:
                             excluded[docs] = True
         matched = found.matched if excluded is None else found.matched & ~excluded
         if on_match is not None:
-            on_match(set(np.flatnonzero(matched).tolist()))
+            on_match(matched)
         if excluded is None and allowed is None:
             return found
         if allowed is not None:

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
+import numpy as np
+
 from procsearch.index.schema import SECTION_FIELDS
 
 from .filters import section_label
@@ -39,69 +41,65 @@ class Facets:
 
 
 class FacetCounter:
-    """Counts over one index generation (an Engine's): which pages belong to each code system is
-    read once; section counts come from the typed words' posting lists in each section field.
-    Not locked: the Searcher serialises calls, as it does for its Engine."""
+    """Counts over one index generation (an Engine's), as numpy masks of its pages (a bool per page):
+    which pages belong to each code system is read once; section counts come from the typed words'
+    posting lists in each section field. Not locked: the Searcher serialises calls, as it does for
+    its Engine."""
 
     def __init__(self, engine) -> None:
         self.engine = engine
-        self._systems: dict[str, frozenset[int]] | None = None
+        self._systems: dict[str, np.ndarray] | None = None
 
-    def systems(self) -> dict[str, frozenset[int]]:
-        """Pages of each code system in the index."""
+    def systems(self) -> dict[str, np.ndarray]:
+        """The pages of each code system in the index, as masks."""
         if self._systems is None:
             reader = self.engine.reader
             names = [t.decode("utf-8") if isinstance(t, bytes) else t for t in reader.lexicon("code_system")]
-            self._systems = {name: frozenset(self.engine.docs_in_systems([name])) for name in names}
+            self._systems = {name: self.engine.mask(self.engine.docs_in_systems([name])) for name in names}
         return self._systems
 
-    def count_systems(self, matched: Collection[int]) -> tuple[FacetCount, ...]:
-        """Matched pages per code system. Each page has one system, so the largest system's count
-        is what the others leave: only the small systems' pages are looked up one by one."""
-        systems = self.systems()
-        if not matched or not systems:
-            return ()
-        ordered = sorted(systems.items(), key=lambda kv: len(kv[1]))
-        counts: dict[str, int] = {}
-        for name, docs in ordered[:-1]:
-            counts[name] = _overlap(docs, matched)
-        largest, docs = ordered[-1]
-        counts[largest] = len(matched) - sum(counts.values()) if self._partition() else _overlap(docs, matched)
+    def mask(self, pages: Collection[int] | np.ndarray) -> np.ndarray:
+        """Pages (a collection of doc numbers, or already a mask) as a mask."""
+        return pages if isinstance(pages, np.ndarray) else self.engine.mask(pages)
+
+    def in_systems(self, matched: np.ndarray, systems: Iterable[str]) -> np.ndarray:
+        """The matched pages of the given systems."""
+        found = self.systems()
+        keep = np.zeros_like(matched)
+        for name in systems:
+            if name in found:
+                keep |= found[name]
+        return matched & keep
+
+    def count_systems(self, matched: np.ndarray) -> tuple[FacetCount, ...]:
+        """Matched pages per code system."""
+        counts = {name: int(np.count_nonzero(matched & docs)) for name, docs in self.systems().items()}
         return tuple(FacetCount(name, name, n) for name, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
                      if n > 0)
 
-    def _partition(self) -> bool:
-        """Whether every live page is in exactly one system (true of every index procsearch writes)."""
-        systems = self.systems()
-        return sum(len(d) for d in systems.values()) == self.engine.reader.doc_count()
-
-    def count_sections(self, matched: Collection[int], terms: Mapping[str, tuple[str, ...]],
+    def count_sections(self, matched: np.ndarray, terms: Mapping[str, tuple[str, ...]],
                        fields: Iterable[str] = SECTION_FIELDS) -> tuple[FacetCount, ...]:
         """Matched pages per section field holding at least one of the terms. ``terms`` maps each
         term to the fields it was searched in: its document frequency over those is what the
         ranking has already looked up, and a common term is left out of every section."""
-        if not matched:
+        if not matched.any():
             return ()
         engine = self.engine
         rare = [(t, set(searched)) for t, searched in sorted(terms.items())
                 if engine.df(t, searched) <= engine.common_df]
         out = []
         for f in fields:
-            pages: set[int] = set()
-            for t, searched in rare:
-                # idf 0: the term is in no page's section f (the ranking has looked it up, so this
-                # costs nothing); its posting list would be an empty read per segment.
-                if f in searched and engine.idf(f, t) > 0:
-                    pages.update(engine.postings(f, t).docs)
-            n = _overlap(pages, matched)
+            lists = [engine.postings(f, t).docs for t, searched in rare
+                     # idf 0: the term is in no page's section f (the ranking has looked it up, so
+                     # this costs nothing); its posting list would be an empty read per segment.
+                     if f in searched and engine.idf(f, t) > 0]
+            if not lists:
+                continue
+            pages = np.zeros_like(matched)
+            for docs in lists:
+                pages[docs] = True
+            n = int(np.count_nonzero(pages & matched))
             if n:
                 out.append(FacetCount(f, section_label(f), n))
         out.sort(key=lambda c: (-c.count, SECTION_FIELDS.index(c.value)))
         return tuple(out)
-
-
-def _overlap(docs: Collection[int], matched: Collection[int]) -> int:
-    """How many of ``docs`` are in ``matched``, walking the smaller of the two."""
-    if len(docs) > len(matched):
-        docs, matched = matched, docs
-    return sum(map(matched.__contains__, docs))

@@ -8,6 +8,7 @@ generation as soon as a build or update publishes one.
 from __future__ import annotations
 
 import functools
+import math
 import logging
 import os
 import threading
@@ -15,6 +16,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from procsearch.index import integrity
 from procsearch.index.boosts import RankingConfig, load_ranking
@@ -38,7 +41,7 @@ from .completion import Completer, Completion
 from .facets import FacetCounter, Facets
 from .phrases import needs_text_check, phrase_docs
 from .parse import CodePrefix, CodeRange, parse_query
-from .snippets import Snippet, make_snippets
+from .snippets import HighlightWords, Snippet, Wording, make_snippets
 from .spelling import Speller
 from .thesaurus import Thesaurus, load_thesaurus
 
@@ -227,7 +230,7 @@ class Searcher:
                                 self._speller, fields, self._engine.field_df)
             compiled = compiler.compile(parsed)
             explained: dict[int, tuple[Contribution, ...]] = {}
-            matched: list[Collection[int]] = []  # every matched page, before the system filter
+            matched: list[Collection[int] | np.ndarray] = []  # every matched page, before the system filter
             if compiled.code_listing:
                 ranked = self._list_codes(s, compiled.code_listing, systems)
                 total = len(ranked)
@@ -248,7 +251,8 @@ class Searcher:
                 if explain:
                     explained = self._engine.explain(compiled.plan, scored[offset:offset + limit])
             page = ranked[offset:offset + limit]
-            hits = tuple(self._hit(s, docnum, score, compiled, fields, explained.get(docnum))
+            words = self._highlight_words(compiled)  # shared by the hits' snippets
+            hits = tuple(self._hit(s, docnum, score, compiled, fields, explained.get(docnum), words)
                          for docnum, score, _ in page)
             counted = self._count_facets(matched[0], systems, compiled, fields) if matched else None
         corrected = None
@@ -261,23 +265,49 @@ class Searcher:
                        tuple(compiled.corrections.items()), tuple(_unique(compiled.expansions)),
                        parsed.notes, suggestions, counted, max(total, len(ranked)))
 
-    def _in_systems(self, docs: Collection[int], systems: list[str]) -> set[int]:
-        pages = self._facets.systems()
-        return set().union(*(pages.get(x, ()) for x in systems)).intersection(docs)
-
-    def _count_facets(self, matched: Collection[int], systems: list[str], compiled,
+    def _count_facets(self, matched: Collection[int] | np.ndarray, systems: list[str], compiled,
                       fields: tuple[str, ...] | None) -> Facets:
         """Facets of one search (called under the lock): systems over every matched page, sections
         over the pages the system filter keeps, in the sections searched (the default fields' when
-        the query names none)."""
+        the query names none). ``matched``: doc numbers, or the engine's mask of them."""
         counter = self._facets
-        if not isinstance(matched, (set, frozenset, dict)):
-            matched = set(matched)
-        kept = self._in_systems(matched, systems) if systems else matched
+        matched = counter.mask(matched)
+        kept = counter.in_systems(matched, systems) if systems else matched
         searched = fields or self.ranking.default_fields
         sections = tuple(f for f in searched if f in SECTION_FIELDS)
         return Facets(counter.count_systems(matched),
                       counter.count_sections(kept, _typed_terms(compiled, tuple(searched)), sections))
+
+    def _highlight_words(self, compiled) -> HighlightWords:
+        """The query's highlighted terms for its hits' snippets, weighed so that the section holding
+        the rare words the user typed is shown first. The words typed for a concept count each by
+        its rarity over the pages (IDF); an expansion stands in for them: the mean rarity of its
+        terms a section holds (over all its terms), times its expansion weight (below 1), and never
+        more than the typed words times that weight. A concept derived from another (a word part,
+        an axis of a thesaurus entry) is that concept's, so a section counts each concept once."""
+        engine = self._engine
+        where = self.ranking.page_df_fields  # the same look-ups for every term (the ranking's own)
+        plan = compiled.plan
+        concepts = plan.concepts if plan is not None else []
+        typed_total: dict[int, float] = {}
+        for c in concepts:
+            if c.parent is None and c.alts and c.alts[0].weight >= 1.0:
+                typed_total[id(c)] = sum(engine.rarity(t, where) for t in c.alts[0].terms)
+        wordings = []
+        for c in concepts:
+            root = _root(c)
+            cap = typed_total.get(id(root))
+            for alt in c.alts:
+                weights = {t: engine.rarity(t, where) * alt.weight for t in alt.terms}
+                if cap is not None and c is root and alt is c.alts[0]:
+                    wordings.append(Wording(id(root), weights))  # the words typed
+                else:
+                    wordings.append(Wording(id(root), weights, 1 / len(alt.terms),
+                                            math.inf if cap is None else cap * alt.weight))
+        covered = {t for w in wordings for t in w.weights}
+        for term in sorted(compiled.highlight - covered):  # codes
+            wordings.append(Wording(term, {term: engine.rarity(term, where)}))
+        return HighlightWords(frozenset(compiled.highlight), wordings)
 
     def _list_codes(self, s, items, systems: list[str]) -> list[tuple[int, float, None]]:
         """Codes under prefixes and in ranges, in code order, read off the term list (no scoring)."""
@@ -306,9 +336,9 @@ class Searcher:
         return out
 
     def _hit(self, s, docnum: int, score: float, compiled, fields,
-             explained: tuple[Contribution, ...] | None) -> Hit:
+             explained: tuple[Contribution, ...] | None, words: HighlightWords | None = None) -> Hit:
         record = self._records.record(docnum)
-        snippets, matched = make_snippets(record, compiled.highlight, self._boosts, fields or ())
+        snippets, matched = make_snippets(record, compiled.highlight, self._boosts, fields or (), words=words)
         per_field: dict[str, float] = {}
         for c in explained or ():
             label = _field_label(c.field)
@@ -440,6 +470,13 @@ def _matching(s, q: wq.Query) -> set[int]:
     if q is wq.NullQuery:
         return set()
     return set(s.docs_for_query(q))
+
+
+def _root(concept):
+    """The concept a derived one (a word part, an axis of a thesaurus entry) comes from."""
+    while concept.parent is not None:
+        concept = concept.parent
+    return concept
 
 
 def _field_label(fieldname: str) -> str:

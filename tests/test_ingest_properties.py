@@ -132,3 +132,21 @@ def test_generated_page_that_should_parse_does(work_dir: Path) -> None:
                     "</body></html>", encoding="utf-8")
     rec = parse_page(path).record
     assert (rec.code, rec.title, rec.sections) == ("62273", "Blood patch", (("Summary", "Text."),))
+
+
+CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+TEXT_WITH_CONTROLS = st.text(alphabet=st.one_of(st.characters(), st.sampled_from(
+    ["\n", "\t", "\r", "\x00", "\x1b", "\x7f", "\x85", "\u202e", "\u2067", "\xa0", "\u200b", "a", " "])))
+
+
+@settings(max_examples=1_000, deadline=None)
+@given(texts=st.lists(TEXT_WITH_CONTROLS, min_size=1, max_size=6))
+def test_records_never_keep_a_control_character(texts: list[str]) -> None:
+    # Records are checked as a whole first (the fast path when nothing needs cleaning): that
+    # check must find every character the per-field cleaning removes, wherever it is.
+    pairs = tuple((f"S{i}", t) for i, t in enumerate(texts))
+    rec = ProcedureRecord("99901", "CPT", texts[0], name=texts[-1], sections=pairs, similar_codes=pairs[:2])
+    for value in (rec.title, rec.name, *(t for pair in rec.sections + rec.similar_codes for t in pair)):
+        assert not CONTROLS.search(value), value
+    if not any(CONTROLS.search(t) for t in texts):
+        assert rec.sections == pairs and rec.title == texts[0]  # nothing to clean: kept as it is

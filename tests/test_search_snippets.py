@@ -129,3 +129,60 @@ def test_json_output_highlight_offsets_index_the_snippet_text(bundled_index: str
     marked = [first["text"][s:e].lower() for s, e in first["highlights"]]
     assert first["section"] == "Indications"
     assert {"puncture", "headache", "lumbar"} <= set(marked)
+
+
+# -- how sections are weighed (search/snippets.py HighlightWords, Wording) -----------------------
+
+def _sections_shown(sections: dict[str, str], wordings, highlight: set[str]) -> list[str]:
+    from procsearch.ingest.record import ProcedureRecord
+    from procsearch.search.snippets import HighlightWords, make_snippets
+
+    record = ProcedureRecord("99901", "CPT", "Title", sections=tuple(sections.items()))
+    words = HighlightWords(frozenset(highlight), wordings)
+    snippets, _ = make_snippets(record, highlight, {}, words=words)
+    return [s.section for s in snippets]
+
+
+def test_an_expansion_never_outweighs_the_word_typed() -> None:
+    from procsearch.search.snippets import Wording
+
+    # "haemorrhage" typed (a common word here), "epistaxis" its expansion (rarer): the expansion
+    # weighs its rarity times its weight, but never more than the typed word times that weight.
+    typed, expansion = terms("haemorrhage")[0], terms("epistaxis")[0]
+    wordings = [Wording("bleeding", {typed: 2.0}), Wording("bleeding", {expansion: 8.0 * 0.6}, cap=2.0 * 0.6)]
+    sections = {"Recovery": "Some haemorrhage may occur.", "Risks and Complications": "Epistaxis may occur."}
+    assert _sections_shown(sections, wordings, {typed, expansion}) == ["Recovery", "Risks and Complications"]
+    uncapped = [wordings[0], Wording("bleeding", {expansion: 8.0 * 0.6})]
+    assert _sections_shown(sections, uncapped, {typed, expansion})[0] == "Risks and Complications"
+
+
+def test_a_concept_counts_once_in_a_section_at_its_best_wording() -> None:
+    from procsearch.search.snippets import Wording
+
+    # Three synonyms of one concept in one section do not beat one rarer word of another concept.
+    a, b, c, rare = (terms(w)[0] for w in ("sling", "brace", "splint", "driving"))
+    wordings = [Wording("support", {a: 1.0}), Wording("support", {b: 1.0}), Wording("support", {c: 1.0}),
+                Wording("drive", {rare: 1.5})]
+    sections = {"Recovery": "A sling, a brace or a splint is worn.", "Preparation": "Arrange driving home."}
+    assert _sections_shown(sections, wordings, {a, b, c, rare})[0] == "Preparation"
+
+
+def test_the_words_typed_add_up() -> None:
+    from procsearch.search.snippets import Wording
+
+    # All the words typed for one concept ("blood patch") say more than one of them.
+    blood, patch, other = terms("blood")[0], terms("patch")[0], terms("headache")[0]
+    wordings = [Wording("blood patch", {blood: 1.0, patch: 1.0}), Wording("headache", {other: 1.5})]
+    sections = {"Summary": "A headache.", "Procedure Description": "The blood patch is placed."}
+    assert _sections_shown(sections, wordings, {blood, patch, other})[0] == "Procedure Description"
+
+
+def test_the_pages_topic_says_less_than_a_word_one_section_holds() -> None:
+    from procsearch.search.snippets import Wording
+
+    # "bunion" is in every section; "spacers" only in Alternatives, though rarer over pages it is not.
+    topic, answer = terms("bunion")[0], terms("spacers")[0]
+    wordings = [Wording("bunion", {topic: 3.0}), Wording("spacers", {answer: 2.0})]
+    sections = {"Summary": "Bunion surgery.", "Indications": "A painful bunion.", "Risks and Complications":
+                "The bunion comes back.", "Alternatives": "Toe spacers and wider shoes."}
+    assert _sections_shown(sections, wordings, {topic, answer})[0] == "Alternatives"
