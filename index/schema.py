@@ -168,6 +168,19 @@ def decode_header_terms(raw: bytes, fields: Collection[str] = RESCORE_FIELDS) ->
             if line and f in fields}
 
 
+def header_word_lists(raws: list[bytes]) -> list[list[str]]:
+    """decode_header_terms for many pages in one pass: per page, one list of terms per
+    RESCORE_FIELDS field in that order (empty for an empty or missing field), all in one flat list."""
+    width = len(RESCORE_FIELDS)
+    if all(raw.count(b"\n") == width - 1 for raw in raws):  # the usual case: one split for all pages
+        return [line.split() for line in b"\n".join(raws).decode("utf-8").split("\n")] if raws else []
+    out: list[list[str]] = []
+    for raw in raws:
+        lines = raw.decode("utf-8").split("\n") if raw else []
+        out.extend(line.split() for line in (lines + [""] * width)[:width])
+    return out
+
+
 def field_texts(record: ProcedureRecord) -> dict[str, str]:
     """The text each TEXT_FIELDS field indexes for a record (fields it lacks are absent): what a
     phrase is checked against where the index keeps no positions."""

@@ -9,16 +9,15 @@ header terms of each page. Every query is ranked here: for phrases, boolean oper
 Whoosh's matchers only decide which pages match (the ``allowed`` set), and this scorer ranks them.
 
 ``Engine.run`` is a pipeline of named stages over typed records: candidates (rare terms, codes,
-common-term fallback), filtering, re-scoring (common terms, coverage, priors) and diversification
+common-term fallback), filtering, re-scoring (common terms, coverage, priors: search/rescoring.py,
+all candidates at once over their header terms from search/headers.py) and diversification
 (variants of one procedure). Every constant comes from the frozen RankingConfig (index/boosts.toml).
 """
 
 from __future__ import annotations
 
-import bisect
 import math
-import sys
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -28,19 +27,14 @@ from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
 from procsearch.index.analysis import terms
+from procsearch.index.blocks import posting_blocks
 from procsearch.index.boosts import RankingConfig
-from procsearch.index.schema import HEADER_FIELDS, HEADER_TERMS, RESCORE_FIELDS, decode_header_terms
+from procsearch.index.schema import HEADER_TERMS, RESCORE_FIELDS
 
+from .headers import HEADER_CACHE_BYTES, HeaderStore
 from .postings import EMPTY_POSTINGS, POSTINGS_CACHE_MAX, Postings, PostingsCache
-from .thesaurus import APPROACHES
+from .rescoring import ConceptRescore, Rescorer
 
-# Title words that tell variants of one procedure apart: the side and the approach.
-VARIANT_TERMS = frozenset(t for text in (*APPROACHES, "approach", "right", "left", "bilateral")
-                          for t in terms(text))
-# Pages whose decoded header terms are kept between queries (about 2 KB each, the terms interned:
-# 20 MB at most): re-scoring reads a few hundred candidates per query, and queries sharing a body
-# part or an operation share many (72% of look-ups over the dev queries hit a 20,000-page cache).
-HEADER_CACHE_MAX = 10_000
 FIELD_DF_CACHE_MAX = 500_000  # (field, term) document frequencies kept (about 100 bytes each)
 
 
@@ -129,31 +123,6 @@ class Candidates:
     codes: dict[int, float]
 
 
-class _PageHeader:
-    """One page's stored header terms, decoded once: per field its terms (interned: the same few
-    thousand words recur on every page), and what every query asks of them (the title without
-    side and approach, whether it says open approach)."""
-
-    __slots__ = ("terms", "variant", "open_title", "_cover")
-
-    def __init__(self, header: dict[str, list[str]]) -> None:
-        self.terms = {f: tuple(map(sys.intern, ts)) for f, ts in header.items()}
-        title = self.terms.get("title", ())
-        self.variant = tuple([t for t in title if t not in VARIANT_TERMS])
-        self.open_title = _has_phrase(title, ("open", "approach"), 0) if title else False
-        self._cover: tuple[frozenset[str], tuple[tuple[str, ...], ...]] | None = None
-
-    def cover_words(self, skip: frozenset[str]) -> tuple[tuple[str, ...], ...]:
-        """The words of each non-empty header field, without those a query never searches."""
-        if self._cover is None or self._cover[0] is not skip:
-            words = (tuple([t for t in self.terms.get(f, ()) if t not in skip]) for f in HEADER_FIELDS)
-            self._cover = (skip, tuple(w for w in words if w))
-        return self._cover[1]
-
-
-_NO_HEADER = _PageHeader({})
-
-
 class _Segment:
     """One Whoosh segment reader with its global doc offset and lazily loaded field lengths."""
 
@@ -162,8 +131,11 @@ class _Segment:
         self.offset = offset
         self.doc_count = reader.doc_count_all()
         self.deleted: set[int] | None = None
+        self.live: np.ndarray | None = None  # bool per page when some are deleted
         if reader.has_deletions():
             self.deleted = {d for d in range(self.doc_count) if reader.is_deleted(d)}
+            self.live = np.ones(self.doc_count, dtype=bool)
+            self.live[list(self.deleted)] = False
         self._lengths: dict[str, np.ndarray] = {}
         self._header = None
 
@@ -184,38 +156,35 @@ class _Segment:
         return found
 
     def blocks(self, fieldname: str, term: bytes):
-        """(local docnums, term frequencies) of a posting list, a whole Whoosh block at a time."""
+        """(local docnums, term frequencies) of a posting list, a whole block at a time, deleted
+        pages included (callers skip ``deleted``)."""
+        direct = posting_blocks(self.reader, fieldname, term)
+        if direct is not None:
+            yield from direct
+            return
         try:
             m = self.reader.postings(fieldname, term)
         except TermNotFound:
             return
-        if hasattr(m, "_read_ids") and hasattr(m, "_next_block"):
-            while not m._atend:
-                m._read_ids()
-                m._read_weights()
-                yield m._ids, m._weights
-                if m._lastblock:
-                    break
-                m._next_block()
-        else:  # postings Whoosh keeps inline in the term dictionary
-            ids, tfs = [], []
-            while m.is_active():
-                ids.append(m.id())
-                tfs.append(m.weight())
-                m.next()
-            yield ids, tfs
+        ids, tfs = [], []
+        while m.is_active():
+            ids.append(m.id())
+            tfs.append(m.weight())
+            m.next()
+        yield np.asarray(ids, dtype=np.int64), np.asarray(tfs, dtype=np.float64)
 
     def postings(self, fieldname: str, term: bytes):
         """(local docnum, term frequency) pairs."""
         for ids, tfs in self.blocks(fieldname, term):
-            yield from zip(ids, tfs)
+            yield from zip(ids.tolist(), tfs.tolist())
 
 
 class Engine:
     """BM25F over one open Whoosh searcher; caches lengths per segment and recently read postings
     (an Engine lives as long as its index generation, so nothing cached outlives the data)."""
 
-    def __init__(self, searcher, config: RankingConfig, cache_postings: int = POSTINGS_CACHE_MAX) -> None:
+    def __init__(self, searcher, config: RankingConfig, cache_postings: int = POSTINGS_CACHE_MAX,
+                 cache_headers: int = HEADER_CACHE_BYTES) -> None:
         self.searcher = searcher
         self.config = config
         self.boosts = config.fields
@@ -231,7 +200,7 @@ class Engine:
         self._idf: dict[tuple[str, str], float] = {}
         self._df: dict[tuple[str, tuple[str, ...]], int] = {}
         self._postings = PostingsCache(cache_postings)
-        self._headers: OrderedDict[int, _PageHeader] = OrderedDict()
+        self.headers = HeaderStore(self.segments, self.n, cache_headers)
 
     # -- statistics -----------------------------------------------------------------------------
 
@@ -333,10 +302,9 @@ class Engine:
         for seg in self.segments:
             lengths = seg.lengths(fieldname)
             for ids, tfs in seg.blocks(fieldname, tb):
-                if seg.deleted:
-                    ids, tfs = _live(ids, tfs, seg.deleted)
-                ids = np.asarray(ids, dtype=np.int64)
-                tfs = np.asarray(tfs, dtype=np.float64)
+                if seg.live is not None:
+                    keep = seg.live[ids]
+                    ids, tfs = ids[keep], tfs[keep]
                 docs.append(ids + seg.offset)
                 ratios.append(tfs / (tfs + norms[lengths[ids]]))
         if not docs:
@@ -386,7 +354,7 @@ class Engine:
         # A page the query's structure matched but none of its words scores (a pure exclusion, a
         # code prefix among words it lacks) still matched: it follows the scored pages.
         floor = self.config.match_floor if required else 0.0
-        ranked = sorted((-(rescorer.score(d) or floor), d) for d in pool)
+        ranked = sorted((-(score or floor), d) for score, d in zip(rescorer.scores().tolist(), pool))
         if self.config.variant_factor < 1.0:
             ranked = _spread_variants(ranked, rescorer.variants, self.config.variant_factor)
         return [Scored(d, -neg) for neg, d in ranked], int(np.count_nonzero(found.matched))
@@ -524,11 +492,11 @@ class Engine:
         return Candidates(found.partial, matched, fallback, found.codes)
 
     def rescorer(self, plan: Plan, matches: list[ConceptMatch], codes: dict[int, float],
-                 docs: list[int]) -> _Rescorer:
+                 docs: list[int]) -> Rescorer:
         """Stage 4's scorer of the given pages: common terms counted in each one's stored header terms."""
         at = np.asarray(docs, dtype=np.int64)
-        concepts = [self._concept_rescore(concept, match, docs, at) for concept, match in zip(plan.concepts, matches)]
-        return _Rescorer(self, plan, concepts, codes)
+        concepts = [self._concept_rescore(concept, match, at) for concept, match in zip(plan.concepts, matches)]
+        return Rescorer(self, plan, concepts, codes, docs)
 
     def key_term(self, alt: Alt) -> str | None:
         """The rarest word of a multi-word expansion, when it is not a common one: a page must
@@ -540,21 +508,21 @@ class Engine:
         key = min(reversed(alt.terms), key=lambda t: self.df(t, alt.fields))
         return key if self.df(key, alt.fields) <= self.common_df else None
 
-    def _concept_rescore(self, concept: Concept, match: ConceptMatch, docs: list[int],
-                         at: np.ndarray) -> _ConceptRescore:
+    def _concept_rescore(self, concept: Concept, match: ConceptMatch, at: np.ndarray) -> ConceptRescore:
         """A concept's alternatives on the given pages: rare scores, and the BM25 factor of each
         common term in each header field."""
         spread = self.config.phrase_spread
+        none = np.zeros(len(at))
 
-        def on_docs(scores: np.ndarray | None) -> dict[int, float]:
-            return dict(zip(docs, scores[at].tolist())) if scores is not None else {}
+        def on_docs(scores: np.ndarray | None) -> np.ndarray:
+            return scores[at] if scores is not None else none
 
         alts = [(on_docs(match.rare[ai]), [((t, f), self.factor(t, f, alt.per_term(spread)))
                                            for t in match.common[ai] for f in alt.fields if f in RESCORE_FIELDS],
                  self.key_term(alt) is not None)
                 for ai, alt in enumerate(concept.alts)]
         keys = frozenset(key for _, pairs, _ in alts for key, _ in pairs)
-        return _ConceptRescore(on_docs(match.best), alts, keys)
+        return ConceptRescore(on_docs(match.best), alts, keys)
 
     def _term_score_on(self, term: str, fieldname: str, weight: float, d: int) -> float:
         """weight * BM25 of one term in one field on page d (postings hold sorted doc numbers)."""
@@ -571,20 +539,6 @@ class Engine:
                 if not (seg.deleted and doc in seg.deleted):
                     out[doc + seg.offset] = out.get(doc + seg.offset, 0.0) + tf
 
-    def header(self, docnum: int) -> _PageHeader:
-        """A page's decoded header terms, from the cache or its segment's column."""
-        found = self._headers.get(docnum)
-        if found is not None:
-            self._headers.move_to_end(docnum)
-            return found
-        seg = self.segments[bisect.bisect_right(self._offsets, docnum) - 1]
-        raw = seg.header(docnum - seg.offset)
-        found = _PageHeader(decode_header_terms(raw) if raw else {})
-        self._headers[docnum] = found
-        if len(self._headers) > HEADER_CACHE_MAX:
-            self._headers.popitem(last=False)
-        return found
-
     # -- explanations ---------------------------------------------------------------------------
 
     def explain(self, plan: Plan, scored: list[Scored]) -> dict[int, tuple[Contribution, ...]]:
@@ -596,16 +550,14 @@ class Engine:
         matches = self.match_concepts(plan)
         rescorer = self.rescorer(plan, matches, self.candidates(plan, matches).codes, [s.docnum for s in scored])
         out: dict[int, tuple[Contribution, ...]] = {}
-        for item in scored:
+        for i, item in enumerate(scored):
             d = item.docnum
-            page = self.header(d)
-            header = page.terms
             parts: list[Contribution] = []
-            found = rescorer._common_counts(page)
+            found = rescorer.counts_at(i)
             for concept, match, cr in zip(plan.concepts, matches, rescorer.concepts):
                 best_i, best = -1, 0.0
                 for ai, (rare_scores, pairs, keyed) in enumerate(cr.alts):
-                    s = rare_scores.get(d, 0.0)
+                    s = float(rare_scores[i])
                     if keyed and not s:
                         continue
                     s += sum(factor * found[k][0] / found[k][1] for k, factor in pairs if k in found)
@@ -628,148 +580,13 @@ class Engine:
             if code:
                 parts.append(Contribution("code", "code", code))
             raw = sum(p.score for p in parts)
-            where, phrase = rescorer.phrase_score(header)
+            where, phrase = rescorer.phrase_at(i)
             if phrase:
                 parts.append(Contribution(plan.phrase_text or "phrase", where, phrase))
                 raw += phrase
             scale = item.score / raw if raw else 0.0
             out[d] = tuple(Contribution(p.word, p.field, p.score * scale) for p in parts)
         return out
-
-
-@dataclass(frozen=True)
-class _ConceptRescore:
-    """One concept on the candidates: its best rare score per page, and per alternative its rare
-    scores, the factors of its common ((term, field), factor) pairs, and whether it counts only
-    on pages with its key word (see Engine.key_term)."""
-
-    best_rare: dict[int, float]
-    alts: list[tuple[dict[int, float], list[tuple[tuple[str, str], float]], bool]]
-    keys: frozenset[tuple[str, str]]
-
-
-class _Rescorer:
-    """Final scores of candidates: each concept's best alternative with its common terms counted in
-    the page's stored header terms, code matches, the header phrase bonus, and the coverage factor."""
-
-    def __init__(self, engine: Engine, plan: Plan, concepts: list[_ConceptRescore],
-                 code_scores: dict[int, float]) -> None:
-        cfg = engine.config
-        self.engine = engine
-        self.config = cfg
-        self.concepts = concepts
-        index = {id(c): i for i, c in enumerate(plan.concepts)}
-        # A derived concept a page lacks still counts as covered when the page has the typed word
-        # it came from ("Colonoscopy, flexible" covers the inspection and large intestine of it).
-        self.parents = [index.get(id(c.parent), -1) if c.parent is not None else -1 for c in plan.concepts]
-        self.code_scores = code_scores
-        self.n_codes = len(plan.codes)
-        self.n_parts = len(plan.concepts) + len(plan.codes)
-        self.phrase = plan.phrase if len(plan.phrase) >= 2 else ()
-        self.wanted: dict[str, set[str]] = defaultdict(set)  # field -> common terms to count there
-        for concept in concepts:
-            for term, f in concept.keys:
-                self.wanted[f].add(term)
-        self.header_fields = set(self.wanted) | (set(HEADER_FIELDS) if self.phrase or cfg.header_cover else set())
-        self.query_terms = frozenset(t for c in plan.concepts for a in c.alts for t in a.terms)
-        self.unsearched = plan.unsearched
-        self.open_prior = 0.0 if plan.names_approach else cfg.open_prior
-        self.variants: dict[int, tuple[str, ...]] = {}  # page -> its title without side and approach
-        self.avg = {f: engine.reader.field_length(f) / engine.n or 1.0 for f in self.wanted}
-        self.phrase_bonus = [(f, cfg.phrase_boost * engine.boosts.get(f, 1.0)) for f in HEADER_FIELDS]
-
-    def score(self, d: int) -> float:
-        page = self.engine.header(d) if self.header_fields else _NO_HEADER
-        found = self._common_counts(page)
-        total, hits = 0.0, 0
-        typed_hit: dict[int, bool] = {}
-        for ci, concept in enumerate(self.concepts):
-            best = _concept_best(concept, d, found)
-            if best > 0:
-                total += best
-                hits += 1
-            elif self.parents[ci] >= 0:
-                p = self.parents[ci]
-                if p not in typed_hit:
-                    typed_hit[p] = _typed_score(self.concepts[p], d, found) > 0
-                if typed_hit[p]:
-                    hits += 1
-        if self.code_scores.get(d):
-            total += self.code_scores[d]
-            hits += self.n_codes
-        total += self.phrase_score(page.terms)[1]
-        if self.open_prior and page.open_title:
-            total *= 1 + self.open_prior
-        self.variants[d] = page.variant
-        coverage = min(1.0, hits / self.n_parts) if self.n_parts else 1.0
-        cover = self.config.header_cover
-        named = _header_cover(page, self.query_terms, self.unsearched) if cover else 0.0
-        return total * (self.config.coord_base + coverage) * (1 + cover * named)
-
-    def phrase_score(self, header: dict[str, list[str]]) -> tuple[str, float]:
-        """(field, bonus) of the first header field holding the typed words in order (a little
-        slop allowed), or ("", 0.0)."""
-        if self.phrase:
-            for f, bonus in self.phrase_bonus:
-                if f in header and _has_phrase(header[f], self.phrase):
-                    return f, bonus
-        return "", 0.0
-
-    def _common_counts(self, page: _PageHeader) -> dict[tuple[str, str], tuple[int, float]]:
-        """(tf, tf + K1 * length norm) of each common query term present in each header field."""
-        found = {}
-        k1, b = self.config.k1, self.config.b
-        for f, terms in self.wanted.items():
-            toks = page.terms.get(f)
-            present = terms.intersection(toks) if toks else ()
-            if present:
-                norm = k1 * ((1 - b) + b * len(toks) / self.avg[f])
-                for term in present:
-                    tf = toks.count(term)
-                    found[(term, f)] = (tf, tf + norm)
-        return found
-
-
-def _concept_best(concept: _ConceptRescore, d: int, found: dict[tuple[str, str], tuple[int, float]]) -> float:
-    """The concept's best alternative on page d; with none of its common terms there, the best rare score."""
-    if not found or concept.keys.isdisjoint(found):
-        return concept.best_rare.get(d, 0.0)
-    best = 0.0
-    for rare_scores, pairs, keyed in concept.alts:
-        s = rare_scores.get(d, 0.0)
-        if keyed and not s:
-            continue
-        for key, factor in pairs:
-            hit = found.get(key)
-            if hit:
-                s += factor * hit[0] / hit[1]
-        if s > best:
-            best = s
-    return best
-
-
-def _typed_score(concept: _ConceptRescore, d: int, found: dict[tuple[str, str], tuple[int, float]]) -> float:
-    """The score of a concept's first alternative (the words as typed) on page d."""
-    rare_scores, pairs, _ = concept.alts[0]
-    s = rare_scores.get(d, 0.0)
-    for key, factor in pairs:
-        hit = found.get(key)
-        if hit:
-            s += factor * hit[0] / hit[1]
-    return s
-
-
-def _header_cover(page: _PageHeader, query_terms: frozenset[str], skip: frozenset[str]) -> float:
-    """The largest share of a header field's words that the query names. Of two pages matching the
-    same words, the one whose title says little else is the closer match ("Excision of Skull"
-    rather than "Excision of Skull, Diagnostic"; a short CPT name rather than a long descriptor)."""
-    best = 0.0
-    named = query_terms.__contains__
-    for words in page.cover_words(skip):
-        share = sum(map(named, words)) / len(words)
-        if share > best:
-            best = share
-    return best
 
 
 def _candidates(found: Candidates, cfg: RankingConfig) -> list[int]:
@@ -824,35 +641,9 @@ def _top(docs: np.ndarray, scores: np.ndarray, n: int) -> np.ndarray:
     return np.sort(np.concatenate([above, ties[len(ties) - (n - len(above)):]]))
 
 
-def _live(ids, tfs, deleted: set[int]) -> tuple[list[int], list[float]]:
-    """A block's postings without deleted pages."""
-    live = [(doc, tf) for doc, tf in zip(ids, tfs) if doc not in deleted]
-    return [doc for doc, _ in live], [tf for _, tf in live]
-
-
 def _best_of(alt_scores: list[np.ndarray | None]) -> np.ndarray | None:
     """Per page, the best alternative's score: a concept counts once however it was said."""
     found = [s for s in alt_scores if s is not None]
     if len(found) <= 1:
         return found[0] if found else None
     return np.maximum.reduce(found)
-
-
-def _has_phrase(tokens: list[str], phrase: tuple[str, ...], slop: int = 2) -> bool:
-    """Whether the phrase's terms appear in order with at most ``slop`` extra words between them."""
-    first = phrase[0]
-    if first not in tokens:  # most pages: one C-level scan
-        return False
-    for i, tok in enumerate(tokens):
-        if tok != first:
-            continue
-        pos, ok = i, True
-        for term in phrase[1:]:
-            window = tokens[pos + 1: pos + 2 + slop]
-            if term not in window:
-                ok = False
-                break
-            pos = pos + 1 + window.index(term)
-        if ok:
-            return True
-    return False

@@ -145,6 +145,10 @@ def test_every_whoosh_unpickling_goes_through_the_restricted_unpickler(tmp_path:
         safe_pickle.loads(planted_pickle(witness))
     with pytest.raises(safe_pickle.UnsafePickleError):
         safe_pickle.loads(pickle.dumps(subprocess.Popen))
+    long_planted = pickle.dumps(("x" * 1000, _Planted(str(witness))))  # read through a buffer
+    assert len(long_planted) > 1000
+    with pytest.raises(safe_pickle.UnsafePickleError):
+        safe_pickle.loads(long_planted)
     assert not witness.exists()
     assert safe_pickle.loads(pickle.dumps(build_schema(), 2)).names() == build_schema().names()
 
