@@ -350,6 +350,15 @@ class Searcher:
                    round(score, 4), snippets, matched, record.source, explanation, contributions)
 
     @_damage_reported
+    def warm(self) -> int:
+        """Read ahead what every search reads from the pages' headers (within the cache's bound),
+        so the first searches of a long-lived process are as fast as later ones; returns the
+        number of pages made ready. A later index generation starts cold again."""
+        with self._lock:
+            self._refresh()
+            return self._engine.headers.preload()
+
+    @_damage_reported
     def get(self, code: str) -> ProcedureRecord | None:
         """The whole record of a code (62273, E11.9, 62273-50 all work), or None."""
         wanted = normalize_code(encodable(check_text("code", code))).code

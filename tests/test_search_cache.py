@@ -106,3 +106,18 @@ def test_header_word_lists_read_every_shape_as_decode_header_terms() -> None:
         assert {f: ws for f, ws in zip(RESCORE_FIELDS, lists[i * width:(i + 1) * width]) if ws} == expected
     uniform = [b"a b\nc\n\nd", b"e\n\nf g\nh"]  # every page in the usual shape: one split for all
     assert header_word_lists(uniform) == [["a", "b"], ["c"], [], ["d"], ["e"], [], ["f", "g"], ["h"]]
+
+
+def test_warming_decodes_every_page_and_changes_no_answer(bundled_index: str) -> None:
+    with Searcher(bundled_index) as cold, Searcher(bundled_index) as warm:
+        assert len(warm._engine.headers) == 0
+        assert warm.warm() == warm._engine.n == len(warm._engine.headers)
+        assert _answers(warm) == _answers(cold)
+
+
+def test_warming_stops_at_the_cache_bound(bundled_index: str) -> None:
+    with _with_cache(bundled_index, 0, 4_000) as small:
+        kept = small.warm()
+        assert 0 < kept < small._engine.n and small._engine.headers.held <= 4_000
+        with Searcher(bundled_index) as full:
+            assert _answers(small) == _answers(full)

@@ -56,6 +56,7 @@ class Handlers:
     def __init__(self, index_dir: str) -> None:
         self.searcher = Searcher.open(index_dir)
         self.searcher.search("warm up", limit=1, facets=True)  # what the first real search would build
+        self.searcher.warm()  # every page's header terms decoded once, before the first request
 
     def answer(self, request: dict) -> tuple[int, bytes]:
         op, args = request.get("op"), request.get("args") or {}
