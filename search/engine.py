@@ -112,6 +112,11 @@ class ConceptMatch:
     best: np.ndarray | None
 
 
+def bm25_idf(n: int, df: int) -> float:
+    """BM25's inverse document frequency of a term on ``df`` of ``n`` pages (never negative)."""
+    return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+
 @dataclass(frozen=True)
 class Candidates:
     """What the candidate stages found: a first score per page, which pages matched, the pages
@@ -230,7 +235,7 @@ class Engine:
         value = self._idf.get(key)
         if value is None:
             df = self.field_df(fieldname, term)
-            value = math.log(1 + (self.n - df + 0.5) / (df + 0.5)) if df else 0.0
+            value = bm25_idf(self.n, df) if df else 0.0
             self._idf[key] = value
         return value
 
@@ -240,7 +245,7 @@ class Engine:
         value = self._idf.get(key)
         if value is None:
             df = self.df(term, self.config.page_df_fields)
-            value = math.log(1 + (self.n - df + 0.5) / (df + 0.5)) if df else 0.0
+            value = bm25_idf(self.n, df) if df else 0.0
             self._idf[key] = value
         return value
 
@@ -248,7 +253,7 @@ class Engine:
         """IDF of a term over the pages holding it in the likeliest of the fields it was searched
         in (all looked up by the ranking already): how much a highlighted word says, for snippets."""
         df = self.df(term, fields)
-        return math.log(1 + (self.n - df + 0.5) / (df + 0.5))
+        return bm25_idf(self.n, df)
 
     def df(self, term: str, fields: tuple[str, ...]) -> int:
         """Pages with the term in the likeliest of the fields (cached per term and fields, so a
