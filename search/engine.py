@@ -29,6 +29,7 @@ from whoosh.util.numeric import byte_to_length
 from procsearch.index.analysis import terms
 from procsearch.index.blocks import posting_blocks
 from procsearch.index.boosts import RankingConfig
+from procsearch.index.terms import TermTable
 from procsearch.index.schema import HEADER_TERMS, RESCORE_FIELDS
 
 from .headers import HEADER_CACHE_BYTES, HeaderStore
@@ -135,6 +136,7 @@ class _Segment:
         self.reader = reader
         self.offset = offset
         self.doc_count = reader.doc_count_all()
+        self.terms = TermTable.of(reader)  # None: look terms up through Whoosh
         self.deleted: set[int] | None = None
         self.live: np.ndarray | None = None  # bool per page when some are deleted
         if reader.has_deletions():
@@ -163,7 +165,7 @@ class _Segment:
     def blocks(self, fieldname: str, term: bytes):
         """(local docnums, term frequencies) of a posting list, a whole block at a time, deleted
         pages included (callers skip ``deleted``)."""
-        direct = posting_blocks(self.reader, fieldname, term)
+        direct = posting_blocks(self.reader, fieldname, term, self.terms)
         if direct is not None:
             yield from direct
             return
@@ -199,6 +201,8 @@ class Engine:
         subs = getattr(searcher, "subsearchers", None) or [(searcher, 0)]
         self.segments = [_Segment(s.reader(), offset) for s, offset in subs]
         self._offsets = [seg.offset for seg in self.segments]
+        tables = [seg.terms for seg in self.segments]
+        self._tables = tables if all(t is not None for t in tables) else None  # else Whoosh's look-ups
         self.reader = reader
         self._norms: dict[str, np.ndarray] = {}
         self._field_df: dict[tuple[str, str], int] = {}
@@ -227,8 +231,14 @@ class Engine:
         if value is None:
             if len(self._field_df) >= FIELD_DF_CACHE_MAX:  # words users type are unbounded
                 self._field_df.clear()
-            value = self._field_df[key] = self.reader.doc_frequency(fieldname, term)
+            value = self._field_df[key] = self._read_df(fieldname, term)
         return value
+
+    def _read_df(self, fieldname: str, term: str) -> int:
+        if self._tables:
+            tb = term.encode("utf-8")
+            return sum(table.doc_frequency(fieldname, tb) for table in self._tables)
+        return self.reader.doc_frequency(fieldname, term)
 
     def idf(self, fieldname: str, term: str) -> float:
         key = (fieldname, term)
