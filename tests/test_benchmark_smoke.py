@@ -169,10 +169,10 @@ def test_startup_benchmark_runs_without_shared_data(tmp_path: Path) -> None:
 
     assert startup_main(["--runs", "1", "--out", str(tmp_path)]) == 0
     data = json.loads((tmp_path / "startup.json").read_text(encoding="utf-8"))
-    assert set(data["median_ms"]) == {"python", "version", "help", "search"}
+    assert set(data["median_ms"]) == {"python", "deps", "deps-numpy", "version", "help", "search"}
     assert all(v > 0 for v in data["median_ms"].values())
     table = (tmp_path / "startup.md").read_text(encoding="utf-8")
-    assert "| `procsearch --version` |" in table and "(bundled corpus)" in table
+    assert "| `procsearch --version` |" in table and "(bundled corpus)" in table and "numpy" in table
 
 
 def test_new_codes_keep_the_format_and_never_collide() -> None:
