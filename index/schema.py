@@ -7,6 +7,7 @@ import zlib
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Collection, Iterable
+from typing import Any
 
 from whoosh import columns, fields
 from whoosh.system import pack_uint
@@ -181,17 +182,23 @@ def header_word_lists(raws: list[bytes]) -> list[list[str]]:
     return out
 
 
-def field_texts(record: ProcedureRecord) -> dict[str, str]:
+def field_texts(record: ProcedureRecord | dict[str, Any]) -> dict[str, str]:
     """The text each TEXT_FIELDS field indexes for a record (fields it lacks are absent): what a
-    phrase is checked against where the index keeps no positions."""
+    phrase is checked against where the index keeps no positions. ``record``: a record, or the
+    JSON object it is stored as (a phrase check reads thousands and skips building records)."""
+    if isinstance(record, dict):
+        title, name = record.get("title", ""), record.get("name", "")
+        technical, sections = record.get("technical_term", ""), record.get("sections", ())
+    else:
+        title, name, technical, sections = record.title, record.name, record.technical_term, record.sections
     texts = {
-        "title": record.title,
+        "title": title,
         # A name identical to the title would only double-count the same words.
-        "name": record.name if record.name != record.title else "",
-        "technical_term": record.technical_term,
+        "name": name if name != title else "",
+        "technical_term": technical,
     }
     other: list[str] = []
-    for label, text in record.sections:
+    for label, text in sections:
         key = LABEL_TO_FIELD.get(label)
         if key:
             texts[key] = text

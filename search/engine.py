@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -338,6 +338,20 @@ class Engine:
         for f in fields:
             docs.update(self.postings(f, term).docs.tolist())
         return docs
+
+    def docs_with_all(self, fieldname: str, terms: Sequence[str]) -> np.ndarray:
+        """Live pages holding every term in the field, ascending: the rarest list is read first
+        and the others only while some page is left, so a phrase of common words costs a few
+        array intersections rather than a matcher stepping through every list."""
+        docs: np.ndarray | None = None
+        for term in sorted(set(terms), key=lambda t: self.field_df(fieldname, t)):
+            if not self.field_df(fieldname, term):
+                return EMPTY_POSTINGS.docs
+            found = self.postings(fieldname, term).docs
+            docs = found if docs is None else docs[np.isin(docs, found, assume_unique=True)]
+            if not len(docs):
+                break
+        return EMPTY_POSTINGS.docs if docs is None else docs
 
     def mask(self, docs) -> np.ndarray:
         """A bool per page: True for the given doc numbers."""

@@ -8,10 +8,11 @@ successive positions: exactly what Whoosh's Phrase query (slop 1) matches on pos
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import json
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from procsearch.index.analysis import analyze
+from procsearch.index.analysis import WORD_RE, expand_word
 from procsearch.index.schema import POSITION_FIELDS, RecordReader, field_texts
 
 if TYPE_CHECKING:  # a ranked search never loads the query language (start-up time)
@@ -25,35 +26,82 @@ def needs_text_check(q: wq.Query) -> bool:
     return isinstance(q, wq.Phrase) and q.fieldname not in POSITION_FIELDS and len(q.words) > 1
 
 
+# Stored texts one search reads to check its quoted phrases (0.1-0.2 ms a page): a phrase of
+# words most pages share ("of the") would otherwise read and analyse the whole corpus.
+PHRASE_CHECK_PAGES = 2_000
+
+
+class PhraseCheck:
+    """The phrase checks of one search. Candidates are the live pages holding every word of the
+    phrase in a field (``docs_with_all(field, words)``); they are read in index order until
+    ``budget`` pages are read in all (None: no bound). ``note`` says when the bound cut a check
+    short, so a reader knows those matches are a sample."""
+
+    def __init__(self, reader, docs_with_all: Callable[[str, Sequence[str]], Iterable[int]],
+                 budget: int | None = PHRASE_CHECK_PAGES) -> None:
+        self.records = RecordReader(reader)
+        self.docs_with_all = docs_with_all
+        self.budget = budget
+        self.cut_short = False
+
+    def docs(self, words: Sequence[str], fields: Collection[str], skip: Collection[int] = (),
+             within: Collection[int] | None = None) -> set[int]:
+        """Pages having the phrase (index terms, in order) in any of ``fields``, checked on their
+        stored text; pages in ``skip`` (already matched) are not read, nor pages outside ``within``
+        (what the rest of an AND allows) when given."""
+        in_field: dict[str, set[int]] = {}
+        for field in fields:
+            docs = set(self.docs_with_all(field, words)).difference(skip)
+            if within is not None:
+                docs.intersection_update(within)
+            in_field[field] = docs
+        order = sorted(set().union(*in_field.values()))
+        if self.budget is not None:
+            if len(order) > self.budget:
+                self.cut_short = True
+                order = order[:max(0, self.budget)]
+            self.budget -= len(order)
+        found: set[int] = set()
+        for doc in order:
+            stored = self.records.json(doc)
+            texts = field_texts(json.loads(stored)) if stored else {}
+            if any(doc in docs and has_phrase(texts.get(f, ""), words) for f, docs in in_field.items()):
+                found.add(doc)
+        return found
+
+    @property
+    def note(self) -> str | None:
+        if not self.cut_short:
+            return None
+        return (f"a quoted phrase's words are on more pages than one search reads ({PHRASE_CHECK_PAGES:,}): "
+                "its matches in sections come from those pages only")
+
+
 def phrase_docs(searcher, words: Sequence[str], fields: Collection[str], skip: Collection[int] = ()) -> set[int]:
-    """Live pages having the phrase (index terms, in order) in any of ``fields``, checked on their
-    stored text; pages in ``skip`` (already matched) are not read."""
+    """Live pages having the phrase in any of ``fields`` (PhraseCheck.docs), every candidate read,
+    candidates found by Whoosh's matcher: for tools and tests holding a bare Whoosh searcher."""
     from whoosh import query as wq
 
-    candidates: dict[int, list[str]] = {}
-    for field in fields:
-        docs = set(searcher.docs_for_query(wq.And([wq.Term(field, w) for w in words])))
-        for doc in docs.difference(skip):
-            candidates.setdefault(doc, []).append(field)
-    found: set[int] = set()
-    if not candidates:
-        return found
-    records = RecordReader(searcher.reader())
-    for doc, in_fields in candidates.items():
-        record = records.record(doc)
-        texts = field_texts(record) if record else {}
-        if any(has_phrase(texts.get(f, ""), words) for f in in_fields):
-            found.add(doc)
-    return found
+    def docs_with_all(field: str, terms: Sequence[str]) -> Iterable[int]:
+        return searcher.docs_for_query(wq.And([wq.Term(field, w) for w in terms]))
+
+    return PhraseCheck(searcher.reader(), docs_with_all, budget=None).docs(words, fields, skip)
 
 
 def has_phrase(text: str, words: Sequence[str]) -> bool:
-    """Whether the analysed ``text`` has the terms ``words`` at successive positions."""
-    positions: dict[str, set[int]] = {}
+    """Whether the analysed ``text`` has the terms ``words`` at successive positions (analyze()'s
+    numbering, from the cached analysis of each word: a check reads every word of a section)."""
     wanted = set(words)
-    for piece in analyze(text):
-        if piece.term in wanted:
-            positions.setdefault(piece.term, set()).add(piece.pos)
+    positions: dict[str, set[int]] = {}
+    pos = 0
+    for raw in WORD_RE.findall(text):
+        parts, joined = expand_word(raw)
+        if joined in wanted:
+            positions.setdefault(joined, set()).add(pos)
+        for part in parts:
+            if part in wanted:
+                positions.setdefault(part, set()).add(pos)
+            pos += 1
     if len(positions) < len(wanted):
         return False
     first, rest = words[0], list(enumerate(words[1:], 1))

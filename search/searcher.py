@@ -12,7 +12,7 @@ import math
 import logging
 import os
 import threading
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -39,7 +39,7 @@ from .compiler import Compiler, Expansion
 from .engine import Contribution, Engine
 from .completion import Completer, Completion
 from .facets import FacetCounter, Facets
-from .phrases import needs_text_check, phrase_docs
+from .phrases import PhraseCheck, needs_text_check
 from .parse import CodePrefix, CodeRange, parse_query
 from .snippets import HighlightWords, Snippet, Wording, make_snippets
 from .spelling import Speller
@@ -230,6 +230,7 @@ class Searcher:
                                 self._speller, fields, self._engine.field_df)
             compiled = compiler.compile(parsed)
             explained: dict[int, tuple[Contribution, ...]] = {}
+            notes: list[str] = []
             matched: list[Collection[int] | np.ndarray] = []  # every matched page, before the system filter
             if compiled.code_listing:
                 ranked = self._list_codes(s, compiled.code_listing, systems)
@@ -240,7 +241,10 @@ class Searcher:
             else:
                 allowed = self._engine.docs_in_systems(systems) if systems else None
                 if compiled.match is not None:
-                    structured = _matching(s, compiled.match)
+                    phrases = PhraseCheck(s.reader(), self._docs_with_all)
+                    structured = _matching(s, compiled.match, phrases)
+                    if phrases.note:
+                        notes.append(phrases.note)
                     if facets:
                         matched.append(structured)
                     allowed = structured if allowed is None else structured & allowed
@@ -263,7 +267,7 @@ class Searcher:
         suggestions = tuple(self.suggest(query)) if not hits else ()
         return Results(query, hits, len(ranked), offset, corrected,
                        tuple(compiled.corrections.items()), tuple(_unique(compiled.expansions)),
-                       parsed.notes, suggestions, counted, max(total, len(ranked)))
+                       parsed.notes + tuple(notes), suggestions, counted, max(total, len(ranked)))
 
     def _count_facets(self, matched: Collection[int] | np.ndarray, systems: list[str], compiled,
                       fields: tuple[str, ...] | None) -> Facets:
@@ -308,6 +312,10 @@ class Searcher:
         for term in sorted(compiled.highlight - covered):  # codes
             wordings.append(Wording(term, {term: engine.rarity(term, where)}))
         return HighlightWords(frozenset(compiled.highlight), wordings)
+
+    def _docs_with_all(self, fieldname: str, terms: Sequence[str]) -> list[int]:
+        """Live pages holding every term in the field: a phrase's candidates (see phrase_docs)."""
+        return self._engine.docs_with_all(fieldname, terms).tolist()
 
     def _list_codes(self, s, items, systems: list[str]) -> list[tuple[int, float, None]]:
         """Codes under prefixes and in ranges, in code order, read off the term list (no scoring)."""
@@ -449,14 +457,20 @@ def encodable(text: str) -> str:
         return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
 
 
-def _matching(s, q: wq.Query) -> set[int]:
+def _matching(s, q: wq.Query, phrases: PhraseCheck, within: set[int] | None = None) -> set[int]:
     """The live pages a structured query matches, by set algebra over its leaves (Whoosh's own
-    AndNot matcher over unions of many field terms can let excluded pages through)."""
+    AndNot matcher over unions of many field terms can let excluded pages through). ``within``:
+    the pages an enclosing AND still allows, the only ones a phrase check needs to read."""
     from whoosh import query as wq  # only structured queries get here
 
     if isinstance(q, wq.And):
-        parts = [_matching(s, sub) for sub in q.subqueries]
-        return set.intersection(*parts) if parts else set()
+        # Parts answered from the index first; phrases are then read only on the pages they allow.
+        first = [sub for sub in q.subqueries if not _reads_text(sub)]
+        found = within
+        for sub in first + [sub for sub in q.subqueries if _reads_text(sub)]:
+            part = _matching(s, sub, phrases, found)
+            found = part if found is None else found & part
+        return set() if found is None else found
     if isinstance(q, wq.Or):
         # A phrase in fields without positions is read from the pages' stored text, once per page
         # for all those fields, and not at all for pages another branch already matched.
@@ -466,19 +480,25 @@ def _matching(s, q: wq.Query) -> set[int]:
             if needs_text_check(sub):
                 checked.setdefault(tuple(sub.words), []).append(sub.fieldname)
             else:
-                found |= _matching(s, sub)
+                found |= _matching(s, sub, phrases, within)
         for words, fields in checked.items():
-            found |= phrase_docs(s, words, fields, skip=found)
+            found |= phrases.docs(words, fields, skip=found, within=within)
         return found
     if needs_text_check(q):
-        return phrase_docs(s, q.words, (q.fieldname,))
+        return phrases.docs(q.words, (q.fieldname,), within=within)
     if isinstance(q, wq.AndNot):
-        return _matching(s, q.a) - _matching(s, q.b)
+        kept = _matching(s, q.a, phrases, within)
+        return kept - _matching(s, q.b, phrases, kept)
     if isinstance(q, wq.Not):
-        return _matching(s, wq.Every()) - _matching(s, q.query)
+        return _matching(s, wq.Every(), phrases, within) - _matching(s, q.query, phrases, within)
     if q is wq.NullQuery:
         return set()
     return set(s.docs_for_query(q))
+
+
+def _reads_text(q: wq.Query) -> bool:
+    """Whether answering ``q`` may read pages' stored text (a phrase without positions in it)."""
+    return needs_text_check(q) or any(_reads_text(sub) for sub in q.children())
 
 
 def _root(concept):

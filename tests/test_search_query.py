@@ -491,3 +491,77 @@ def test_ten_thousand_character_query(searcher: Searcher) -> None:
 def test_control_characters_in_a_query(searcher: Searcher) -> None:
     assert isinstance(searcher.search("cata\x00ract"), Results)
     assert codes(searcher.search("\x00cataract\x1b"))[:2] == ["66984", "66821"]
+
+
+# ==================================================================================================
+# Phrase checks: candidates from the engine's posting lists, a bound on the pages one search reads
+# ==================================================================================================
+
+def _whoosh_docs_with_all(whoosh_searcher):
+    from whoosh import query as wq
+
+    return lambda field, words: whoosh_searcher.docs_for_query(wq.And([wq.Term(field, w) for w in words]))
+
+
+@pytest.mark.parametrize("words", [["of", "the"], ["lumbar", "punctur"], ["knee", "replac"], ["the", "zzzz"], ["of"]])
+def test_engine_candidates_equal_whoosh_intersection(searcher: Searcher, words: list[str]) -> None:
+    from procsearch.index.schema import TEXT_FIELDS
+
+    whoosh_docs = _whoosh_docs_with_all(searcher._searcher)
+    for field in TEXT_FIELDS:
+        assert searcher._engine.docs_with_all(field, words).tolist() == sorted(whoosh_docs(field, words)), field
+
+
+def test_a_phrase_check_reads_at_most_its_budget_and_says_so(searcher: Searcher) -> None:
+    """A phrase of words nearly every page has: with no bound every candidate is read (and the
+    answer is the exact one); with a bound of 3 pages only 3 are read, the matches are among the
+    exact ones, and the check says it was cut short."""
+    from procsearch.index.schema import TEXT_FIELDS
+    from procsearch.search.phrases import PhraseCheck, phrase_docs
+
+    reader = searcher._searcher.reader()
+    words = ["of", "the"]
+    exact = PhraseCheck(reader, searcher._docs_with_all, budget=None).docs(words, TEXT_FIELDS)
+    assert exact == phrase_docs(searcher._searcher, words, TEXT_FIELDS)
+    assert len(exact) > 10
+    bounded = PhraseCheck(reader, searcher._docs_with_all, budget=3)
+    reads: list[int] = []
+    record = bounded.records.json
+    bounded.records.json = lambda doc: reads.append(doc) or record(doc)
+    found = bounded.docs(words, TEXT_FIELDS)
+    assert len(reads) == 3 and found <= exact and found
+    assert bounded.cut_short and "more pages than one search reads" in bounded.note
+    assert PhraseCheck(reader, searcher._docs_with_all).note is None
+
+
+@pytest.mark.parametrize("word", ["knee", "lumbar", "cataract", "anesthesia"])
+def test_a_phrase_within_an_and_reads_only_what_the_and_allows(searcher: Searcher, word: str) -> None:
+    """The rest of an AND (or the kept side of an AND NOT) is answered first and the phrase read
+    only on the pages it leaves: the answers equal the set algebra of the parts answered alone."""
+    from whoosh import query as wq
+
+    from procsearch.index.schema import TEXT_FIELDS
+    from procsearch.search.phrases import PhraseCheck
+    from procsearch.search.searcher import _matching
+
+    ws = searcher._searcher
+
+    def match(q) -> set[int]:
+        check = PhraseCheck(ws.reader(), searcher._docs_with_all, budget=None)
+        reads: list[int] = []
+        record = check.records.json
+        check.records.json = lambda doc: reads.append(doc) or record(doc)
+        found = _matching(ws, q, check)
+        match.reads = len(reads)
+        return found
+
+    phrase = wq.Or([wq.Phrase(f, ["of", "the"]) for f in TEXT_FIELDS])
+    term = wq.Or([wq.Term(f, word) for f in TEXT_FIELDS])
+    alone_phrase, phrase_reads = match(phrase), match.reads
+    alone_term = match(term)
+    assert alone_term
+    assert match(wq.And([phrase, term])) == alone_phrase & alone_term
+    assert match.reads <= len(alone_term) < phrase_reads
+    assert match(wq.And([term, phrase])) == alone_phrase & alone_term
+    assert match(wq.AndNot(term, phrase)) == alone_term - alone_phrase
+    assert match(wq.AndNot(phrase, term)) == alone_phrase - alone_term
