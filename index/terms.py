@@ -10,6 +10,7 @@ value) with ``struct.unpack_from`` over the segment's buffer and gives the same 
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from hashlib import md5
 
 from whoosh.codec.whoosh3 import W3TermInfo, W3TermsReader
@@ -20,13 +21,14 @@ _LENGTHS = struct.Struct("!ii")  # an entry: key length, value length, then both
 _FIELD = struct.Struct("!H")  # a key: the field's number, then the term's bytes
 _DOC_FREQ = struct.Struct("!I")  # in a term's value, after its flags byte and total weight
 _DOC_FREQ_AT = 1 + struct.calcsize("!f")
+_NO_ID = 0xFFFFFFFF  # a term info's first id when it has none
 
 
 class TermTable:
     """Look-ups in one segment's term dictionary; ``of`` gives None for a segment not in Whoosh
     3's format with its table in a memory-mapped or in-memory buffer (callers use Whoosh's)."""
 
-    __slots__ = ("_buf", "_tables", "_fields", "_hashfn")
+    __slots__ = ("_buf", "_tables", "_fields", "_hashfn", "_tindex")
 
     def __init__(self, terms: W3TermsReader) -> None:
         tindex = terms._tindex
@@ -34,6 +36,7 @@ class TermTable:
         self._tables = tindex.tables
         self._fields = terms._fieldmap
         self._hashfn = None if tindex.hashfn is md5_hash else tindex.hashfn
+        self._tindex = tindex
 
     @classmethod
     def of(cls, reader) -> TermTable | None:
@@ -80,3 +83,18 @@ class TermTable:
             return None
         pos, length = found
         return W3TermInfo.from_bytes(bytes(self._buf[pos:pos + length]))
+
+    def first_docs(self, fieldname: str, prefix: bytes) -> Iterator[tuple[bytes, int, int | None]]:
+        """(term, doc frequency, first doc) of each term of the field starting with ``prefix``, in
+        term order, read off the ordered table without building term infos (a code prefix lists
+        thousands of codes of one page each). The first doc may be a deleted one."""
+        fnum = self._fields.get(fieldname)
+        if fnum is None:
+            return
+        keyprefix = _FIELD.pack(fnum) + prefix
+        buf, n, unpack_info = self._buf, len(keyprefix), W3TermInfo._struct.unpack_from
+        for keypos, keylen, datapos, _ in self._tindex.ranges_from(keyprefix):
+            if buf[keypos:keypos + n] != keyprefix:
+                return
+            _, _, df, _, _, _, first, _ = unpack_info(buf, datapos)
+            yield bytes(buf[keypos + _FIELD.size:keypos + keylen]), df, None if first == _NO_ID else first

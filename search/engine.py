@@ -362,10 +362,30 @@ class Engine:
 
     def docs_with_code_prefix(self, prefix: str) -> set[int]:
         """Pages whose code starts with the prefix."""
-        docs: dict[int, float] = {}
-        for term in self.reader.expand_prefix("code", prefix):
-            self._postings_any("code", term.decode("utf-8") if isinstance(term, bytes) else term, docs)
-        return set(docs)
+        return {doc for _, doc in self.code_pages(prefix)}
+
+    def code_pages(self, prefix: str) -> list[tuple[str, int]]:
+        """(code, page) of every live page whose code starts with ``prefix``, in code order (for a
+        code on live pages of several segments, the first segment's). Each code's page is its
+        term's first doc, read off the term dictionary; a posting list is read only when that
+        page is deleted or the code is on several pages."""
+        pages: dict[str, int] = {}
+        pb = prefix.encode("utf-8")
+        for seg in self.segments:
+            if seg.terms is None:
+                terms = ((t, 0, None) for t in seg.reader.expand_prefix("code", prefix))
+            else:
+                terms = seg.terms.first_docs("code", pb)
+            for tbytes, df, first in terms:
+                code = tbytes.decode("utf-8")
+                if code in pages:
+                    continue
+                if first is None or df != 1 or (seg.deleted and first in seg.deleted):
+                    first = next((d for d, _ in seg.postings("code", tbytes)
+                                  if not (seg.deleted and d in seg.deleted)), None)
+                if first is not None:
+                    pages[code] = first + seg.offset
+        return sorted(pages.items())
 
     # -- the pipeline ---------------------------------------------------------------------------
 

@@ -318,30 +318,18 @@ class Searcher:
         return self._engine.docs_with_all(fieldname, terms).tolist()
 
     def _list_codes(self, s, items, systems: list[str]) -> list[tuple[int, float, None]]:
-        """Codes under prefixes and in ranges, in code order, read off the term list (no scoring)."""
-        reader = s.reader()
-        codes: set[str] = set()
+        """Codes under prefixes and in ranges, in code order, read off the term dictionary (no
+        scoring; a range is read as the prefix its ends share)."""
+        pages: dict[str, int] = {}
         for item in items:
             if isinstance(item, CodePrefix):
-                for term in reader.expand_prefix("code", item.prefix):
-                    codes.add(term.decode() if isinstance(term, bytes) else term)
-                    if len(codes) > 100_000:
-                        break
+                pages.update(self._engine.code_pages(item.prefix))
             elif isinstance(item, CodeRange):
-                for term in reader.terms_from("code", item.low):
-                    text = term[1].decode() if isinstance(term[1], bytes) else term[1]
-                    if term[0] != "code" or text > item.high:
-                        break
-                    codes.add(text)
-        out = []
-        for code in sorted(codes):
-            docnum = s.document_number(code=code)
-            if docnum is None:
-                continue
-            if systems and s.stored_fields(docnum).get("code_system") not in systems:
-                continue
-            out.append((docnum, 1.0, None))
-        return out
+                shared = os.path.commonprefix([item.low, item.high])
+                pages.update((code, doc) for code, doc in self._engine.code_pages(shared)
+                             if item.low <= code <= item.high)
+        allowed = self._engine.docs_in_systems(systems) if systems else None
+        return [(doc, 1.0, None) for _, doc in sorted(pages.items()) if allowed is None or doc in allowed]
 
     def _hit(self, s, docnum: int, score: float, compiled, fields,
              explained: tuple[Contribution, ...] | None, words: HighlightWords | None = None) -> Hit:

@@ -40,6 +40,12 @@ def test_every_term_and_absent_ones_look_up_as_whoosh_does(tmp_path) -> None:
                 assert got.extent() == want.extent()
             checked += 1
         assert checked > 700
+        for fieldname in ("code", "text", "tags"):
+            for prefix in (b"", b"C00", b"C01", b"w1", b"Z", b"\xff"):
+                want = [(t, i.doc_frequency(), i.min_id()) for t, i in reader.iter_prefix(fieldname, prefix)]
+                assert list(table.first_docs(fieldname, prefix)) == want, (fieldname, prefix)
+        assert len(list(table.first_docs("code", b"C01"))) == 100
+        assert list(table.first_docs("nosuchfield", b"")) == []
         for fieldname, tbytes in [("text", b"absent"), ("text", b""), ("code", b"C9999"), ("nosuchfield", b"w1"),
                                   ("tags", b"w1"), ("text", "épidur".encode())]:
             assert table.find(fieldname, tbytes) is None

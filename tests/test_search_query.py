@@ -565,3 +565,31 @@ def test_a_phrase_within_an_and_reads_only_what_the_and_allows(searcher: Searche
     assert match(wq.And([term, phrase])) == alone_phrase & alone_term
     assert match(wq.AndNot(term, phrase)) == alone_term - alone_phrase
     assert match(wq.AndNot(phrase, term)) == alone_phrase - alone_term
+
+
+def test_code_listings_after_an_update_name_each_live_page_once(tmp_path) -> None:
+    """Code prefixes and ranges are read off the term dictionary: after an update that changes a
+    page (its old copy deleted, the new one in a new segment), deletes one and adds one, every
+    listed page is the live page of its code, as Whoosh's own look-up finds it."""
+    from procsearch.index import update_index
+
+    from search_fixtures import bundled_page, copy_pages
+
+    corpus = copy_pages(["62270", "62273", "62323", "27447", "29881", "43239"], tmp_path / "pages")
+    index_dir = build(corpus, tmp_path / "ix")
+    with Searcher.open(index_dir) as s:
+        before = dict(s._engine.code_pages("62"))
+    changed = corpus / bundled_page("62270").name
+    changed.write_text(changed.read_text(encoding="utf-8").replace("</body>", "<p>One more line.</p></body>"),
+                       encoding="utf-8")
+    (corpus / bundled_page("29881").name).unlink()
+    write_page(corpus, "62272", "Spinal puncture, therapeutic")
+    update_index(None, index_dir)
+    with Searcher.open(index_dir) as s:
+        assert [h.code for h in s.search("62*", limit=50).hits] == ["62270", "62272", "62273", "62323"]
+        assert [h.code for h in s.search("62270-62273", limit=50).hits] == ["62270", "62272", "62273"]
+        assert [h.code for h in s.search("2*", limit=50).hits] == ["27447"]
+        pages = s._engine.code_pages("")
+        assert [c for c, _ in pages] == sorted({"62270", "62272", "62273", "62323", "27447", "43239"})
+        assert dict(pages)["62270"] != before["62270"]  # the changed page's new copy
+        assert all(s._searcher.document_number(code=code) == doc for code, doc in pages)
