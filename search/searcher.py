@@ -481,6 +481,8 @@ def _matching(s, q: wq.Query, phrases: PhraseCheck, within: set[int] | None = No
         return _matching(s, wq.Every(), phrases, within) - _matching(s, q.query, phrases, within)
     if q is wq.NullQuery:
         return set()
+    if isinstance(q, wq.Term) and q.fieldname in TEXT_FIELDS and isinstance(q.text, str):
+        return set(phrases.docs_with_all(q.fieldname, (q.text,)))  # the engine's cached posting arrays
     return set(s.docs_for_query(q))
 
 
