@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .searcher import Results, Searcher
 
 from . import terminal as safe
+from .web import REQUEST_TIMEOUT
 
 FORMATS = ("text", "json", "jsonl", "csv")
 COLOR_MODES = ("auto", "always", "never")
@@ -611,7 +612,9 @@ def similar(code: str, index_dir: str | None, limit: int, fmt: str) -> None:
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Worker processes, all serving the same index.")
-def serve(index_dir: str | None, host: str, port: int, workers: int) -> None:
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=REQUEST_TIMEOUT, show_default=True,
+              help="Seconds a worker may take over one request; then the request gets a 503 and the worker is replaced.")
+def serve(index_dir: str | None, host: str, port: int, workers: int, timeout: float) -> None:
     """Serve the search page and the JSON API (/api/v1/...) over HTTP until interrupted."""
     from procsearch.index import open_live
 
@@ -622,7 +625,7 @@ def serve(index_dir: str | None, host: str, port: int, workers: int) -> None:
     check_address(host, port)
     click.echo(f"Serving {target} at {url_of(host, port)} ({workers} worker{'s' if workers > 1 else ''}; "
                f"Ctrl-C stops)")
-    run_server(target, host, port, workers)
+    run_server(target, host, port, workers, request_timeout=timeout)
 
 
 def main() -> None:

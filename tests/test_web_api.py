@@ -220,3 +220,19 @@ def test_no_input_gets_a_500(client, q: str, limit, system, section) -> None:
     assert r.status_code < 500, r.text
     r = client.get("/api/codes/" + (quote(q, safe="") or "x"))
     assert r.status_code in (200, 400, 404), r.text
+
+
+def test_a_request_over_the_timeout_gets_a_503_and_its_worker_is_replaced(bundled_index: str) -> None:
+    """A worker that has not answered in time is stopped: the client gets a one-line 503 at once,
+    and the next request is answered by a new worker process."""
+    app = create_app(bundled_index, workers=1, request_timeout=0.001)
+    with TestClient(app, raise_server_exceptions=False) as c:
+        pool = app.state.workers
+        before = list(pool.pids)
+        slow = c.get("/api/v1/search", params={"q": "spinal headache after epidural"})
+        assert slow.status_code == 503
+        assert "longer than 0.001 s" in slow.json()["error"] and "\n" not in slow.json()["error"]
+        pool.timeout = 120.0
+        again = c.get("/api/v1/search", params={"q": "epidural blood patch"})
+        assert again.status_code == 200 and again.json()["hits"][0]["code"] == "62273"
+        assert pool.pids and not set(pool.pids) & set(before)

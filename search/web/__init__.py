@@ -4,3 +4,7 @@ Like the command line it is a thin layer: each endpoint checks its input, makes 
 call and returns a shape from ``procsearch.search.payload``. Importing this package loads
 FastAPI; the command line imports it only inside ``procsearch serve``.
 """
+
+# A request a search worker has not answered by then gets a 503, and that worker is stopped and
+# replaced (no query known takes over a few seconds: this bounds what an unknown one can hold).
+REQUEST_TIMEOUT = 30.0

@@ -33,6 +33,7 @@ from ..filters import resolve_section, resolve_system
 from ..payload import completions_payload
 from ..searcher import Searcher
 from .handlers import error_answer, error_body, json_body
+from . import REQUEST_TIMEOUT
 from .workers import WorkerError, WorkerPool
 
 log = logging.getLogger(__name__)
@@ -183,7 +184,7 @@ async def _lifespan(app: FastAPI):
     completer = await run_in_threadpool(Searcher.open, app.state.index_dir)
     await run_in_threadpool(completer.complete, "warm up")
     app.state.completer = completer
-    workers = WorkerPool(app.state.index_dir, app.state.worker_count)
+    workers = WorkerPool(app.state.index_dir, app.state.worker_count, app.state.request_timeout)
     try:
         await workers.start()
         app.state.workers = workers
@@ -193,14 +194,16 @@ async def _lifespan(app: FastAPI):
         completer.close()
 
 
-def create_app(index_dir: str, workers: int = 1) -> FastAPI:
+def create_app(index_dir: str, workers: int = 1, request_timeout: float = REQUEST_TIMEOUT) -> FastAPI:
     """The application over one index directory (opened when the server starts) with ``workers``
-    search worker processes."""
+    search worker processes; a request a worker has not answered in ``request_timeout`` seconds
+    gets a 503 and the worker is replaced."""
     app = FastAPI(title="procsearch", version=__version__, lifespan=_lifespan,
                   description="Search medical procedure pages by code, lay words or clinical words.",
                   openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None)
     app.state.index_dir = index_dir
     app.state.worker_count = workers
+    app.state.request_timeout = request_timeout
     app.state.answers = AnswerCache()
     router = api_router()
     app.include_router(router, prefix="/api/v1", tags=["v1"])

@@ -17,6 +17,8 @@ import socket
 
 from procsearch.ingest.errors import ProcsearchError
 
+from . import REQUEST_TIMEOUT
+
 GRACEFUL_SECONDS = 10  # requests in flight get this long to finish when the server is stopped
 
 
@@ -40,7 +42,7 @@ def check_address(host: str, port: int) -> None:
 
 
 def serve(index_dir: str, host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
-          log_level: str = "warning") -> None:
+          log_level: str = "warning", request_timeout: float = REQUEST_TIMEOUT) -> None:
     """Serve the index until interrupted. Blocks; the index must exist (the caller builds it)."""
     import uvicorn
 
@@ -48,7 +50,7 @@ def serve(index_dir: str, host: str = "127.0.0.1", port: int = 8000, workers: in
 
     check_address(host, port)
     try:
-        uvicorn.run(create_app(os.path.abspath(index_dir), workers), host=host, port=port, log_level=log_level,
+        uvicorn.run(create_app(os.path.abspath(index_dir), workers, request_timeout), host=host, port=port, log_level=log_level,
                     timeout_graceful_shutdown=GRACEFUL_SECONDS, server_header=False,
                     access_log=False)  # warnings and errors only: no per-request logger call
     except KeyboardInterrupt:  # uvicorn re-raises Ctrl-C once it has stopped cleanly: a normal end

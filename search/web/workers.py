@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 
 from procsearch.ingest.errors import ProcsearchError
 
+from . import REQUEST_TIMEOUT
+
 log = logging.getLogger(__name__)
 
 HEADER = struct.Struct("!IH")  # body length, status
@@ -49,6 +51,7 @@ class _Worker:
     reader: asyncio.StreamReader
     writer: asyncio.StreamWriter
     pid: int = 0
+    killed: bool = False  # stopped for taking too long: never handed another request
 
 
 @dataclass
@@ -57,6 +60,7 @@ class WorkerPool:
 
     index_dir: str
     size: int = 1
+    timeout: float = REQUEST_TIMEOUT  # seconds a worker may take over one request
     _idle: asyncio.Queue | None = field(default=None, repr=False)  # idle workers; None: none left
     _workers: list[_Worker] = field(default_factory=list, repr=False)
     _stopping: bool = False
@@ -82,7 +86,17 @@ class WorkerPool:
             self._idle.put_nowait(None)  # for the next caller too
             raise WorkerError("no search worker is running; see the server log")
         exchange = asyncio.ensure_future(self._exchange(worker, json.dumps({"op": op, "args": args}).encode()))
-        return await asyncio.shield(exchange)
+        try:
+            return await asyncio.wait_for(asyncio.shield(exchange), self.timeout)
+        except asyncio.TimeoutError:
+            # Killing the worker ends the exchange (its read fails), which starts a replacement.
+            exchange.add_done_callback(lambda done: done.cancelled() or done.exception())
+            log.error("search worker %d took over %g s to answer a %s request; stopping it", worker.pid,
+                      self.timeout, op)
+            worker.killed = True
+            worker.process.kill()
+            raise WorkerError(f"the request took longer than {self.timeout:g} s and was stopped; "
+                              "try fewer or rarer words") from None
 
     async def _exchange(self, worker: _Worker, request: bytes) -> tuple[int, bytes]:
         try:
@@ -96,7 +110,10 @@ class WorkerPool:
                           type(exc).__name__)
                 asyncio.ensure_future(self._replace(worker))
             raise WorkerError("a search worker stopped while answering; try again") from None
-        self._idle.put_nowait(worker)
+        if worker.killed:  # answered as it was being stopped: replaced all the same
+            asyncio.ensure_future(self._replace(worker))
+        else:
+            self._idle.put_nowait(worker)
         return status, body
 
     async def _replace(self, worker: _Worker) -> None:
