@@ -153,3 +153,69 @@ def _ints(found: re.Match, count: int) -> np.ndarray | tuple:
 def _int(op: bytes) -> int:
     """The value of one BININT1, BININT2 or BININT opcode."""
     return int.from_bytes(op[1:], "little", signed=op[:1] == b"J")
+
+
+def term_positions(reader, fieldname: str, tbytes: bytes, docs: np.ndarray,
+                   table: TermTable | None = None) -> dict[int, list[int]]:
+    """Word positions of a term in the wanted local docs (ascending) of one segment reader, from
+    a field that keeps positions; a doc without the term is absent. Only blocks holding a wanted
+    doc are unpickled (whole, through the restricted unpickler: positions are pickled bytes)."""
+    terms = reader._terms
+    table = table or TermTable.of(reader)
+    info = table.term_info(fieldname, tbytes) if table is not None else _whoosh_term_info(terms, fieldname, tbytes)
+    out: dict[int, list[int]] = {}
+    if info is None or not len(docs):
+        return out
+    wanted = set(docs.tolist())
+    if info.is_inlined():
+        ids, _, values = info.inlined_postings()
+        for doc, value in zip(ids, values):
+            if doc in wanted:
+                out[doc] = _positions(value)
+        return out
+    get, pos = terms._postfile.get, info.extent()[0] + len(WHOOSH3_HEADER_MAGIC)
+    first_block_id, bound = 0, int(docs[-1])
+    while first_block_id <= bound:
+        length = unpack_int(get(pos, _INT_SIZE))[0]
+        block = get(pos + _INT_SIZE, abs(length))
+        stream = io.BytesIO(block)
+        count, last_id, _, compression, _, _ = safe_pickle.load(stream)
+        i = int(np.searchsorted(docs, first_block_id))
+        if i < len(docs) and docs[i] <= last_id:  # a wanted doc may be in this block
+            data = block[stream.tell():]
+            gaps, _, values = safe_pickle.loads(zlib.decompress(data) if compression else data)
+            doc = 0
+            for gap, value in zip(gaps, values):
+                doc += gap
+                if doc in wanted:
+                    out[doc] = _positions(value)
+        if length < 0:
+            break
+        first_block_id = last_id + 1
+        pos += _INT_SIZE + length
+    return out
+
+
+_INT_LIST = re.compile(rb"\x80\x02\]" + _MEMO + rb"(?:\((?:" + _INT + rb")*e|" + _INT + rb"a)?\.?\Z", re.DOTALL)
+
+
+def _positions(value: bytes) -> list[int]:
+    """Positions from a Positions value: a count, then the pickled list of gaps (as Whoosh's
+    Positions.decode_positions reads it; a list of ints is read by the C unpickler, anything
+    else by the restricted one)."""
+    data = value[_INT_SIZE:]
+    if not data.endswith(b"."):
+        data += b"."
+    gaps = pickle.loads(data) if _INT_LIST.match(data) else safe_pickle.loads(data)
+    out, at = [], 0
+    for gap in gaps:
+        at += gap
+        out.append(at)
+    return out
+
+
+def _whoosh_term_info(terms, fieldname: str, tbytes: bytes):
+    try:
+        return terms.term_info(fieldname, tbytes)
+    except (TermNotFound, KeyError):
+        return None

@@ -27,7 +27,7 @@ from whoosh.reading import TermNotFound
 from whoosh.util.numeric import byte_to_length
 
 from procsearch.index.analysis import terms
-from procsearch.index.blocks import posting_blocks
+from procsearch.index.blocks import posting_blocks, term_positions
 from procsearch.index.boosts import RankingConfig
 from procsearch.index.terms import TermTable
 from procsearch.index.schema import HEADER_TERMS, RESCORE_FIELDS
@@ -352,6 +352,28 @@ class Engine:
             if not len(docs):
                 break
         return EMPTY_POSTINGS.docs if docs is None else docs
+
+    def docs_with_phrase(self, fieldname: str, terms: Sequence[str]) -> list[int] | None:
+        """Live pages with the terms at successive positions in a field that keeps positions (what
+        Whoosh's Phrase with slop 1 matches): the pages holding every term, then the positions of
+        just those pages, block by block (Whoosh's matcher decodes every posting on the way).
+        None when a segment is not in a format read here (ask Whoosh)."""
+        if self._tables is None:
+            return None
+        candidates = self.docs_with_all(fieldname, terms)
+        encoded = [t.encode("utf-8") for t in terms]
+        found: list[int] = []
+        for seg in self.segments:
+            lo, hi = np.searchsorted(candidates, [seg.offset, seg.offset + seg.doc_count])
+            local = candidates[lo:hi] - seg.offset
+            if not len(local):
+                continue
+            where = {t: term_positions(seg.reader, fieldname, t, local, seg.terms) for t in set(encoded)}
+            for doc in local.tolist():
+                per = [where[t].get(doc) for t in encoded]
+                if all(per) and any(all(p + i in per[i] for i in range(1, len(per))) for p in per[0]):
+                    found.append(doc + seg.offset)
+        return found
 
     def mask(self, docs) -> np.ndarray:
         """A bool per page: True for the given doc numbers."""

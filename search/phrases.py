@@ -38,9 +38,11 @@ class PhraseCheck:
     short, so a reader knows those matches are a sample."""
 
     def __init__(self, reader, docs_with_all: Callable[[str, Sequence[str]], Iterable[int]],
-                 budget: int | None = PHRASE_CHECK_PAGES) -> None:
+                 budget: int | None = PHRASE_CHECK_PAGES,
+                 in_positions: Callable[[str, Sequence[str]], Iterable[int] | None] | None = None) -> None:
         self.records = RecordReader(reader)
         self.docs_with_all = docs_with_all
+        self.in_positions = in_positions  # pages with a phrase in a field with positions, or None
         self.budget = budget
         self.cut_short = False
 

@@ -27,7 +27,7 @@ from procsearch.index.catalog import ensure_bundled_index
 from procsearch.index.errors import IndexMissingError
 from procsearch.index.location import INDEX_ENV, resolve_index
 from procsearch.index.reader import generation_token
-from procsearch.index.schema import FIELD_TO_LABEL, SECTION_FIELDS, TEXT_FIELDS, RecordReader
+from procsearch.index.schema import FIELD_TO_LABEL, POSITION_FIELDS, SECTION_FIELDS, TEXT_FIELDS, RecordReader
 from procsearch.index.view import IndexView
 from procsearch.index.analysis import fold
 from procsearch.ingest.codes import normalize_code
@@ -241,7 +241,7 @@ class Searcher:
             else:
                 allowed = self._engine.docs_in_systems(systems) if systems else None
                 if compiled.match is not None:
-                    phrases = PhraseCheck(s.reader(), self._docs_with_all)
+                    phrases = PhraseCheck(s.reader(), self._docs_with_all, in_positions=self._engine.docs_with_phrase)
                     structured = _matching(s, compiled.match, phrases)
                     if phrases.note:
                         notes.append(phrases.note)
@@ -481,6 +481,10 @@ def _matching(s, q: wq.Query, phrases: PhraseCheck, within: set[int] | None = No
         return _matching(s, wq.Every(), phrases, within) - _matching(s, q.query, phrases, within)
     if q is wq.NullQuery:
         return set()
+    if isinstance(q, wq.Phrase) and q.fieldname in POSITION_FIELDS and q.slop == 1 and phrases.in_positions:
+        found = phrases.in_positions(q.fieldname, q.words)
+        if found is not None:
+            return set(found)
     if isinstance(q, wq.Term) and q.fieldname in TEXT_FIELDS and isinstance(q.text, str):
         return set(phrases.docs_with_all(q.fieldname, (q.text,)))  # the engine's cached posting arrays
     return set(s.docs_for_query(q))

@@ -593,3 +593,34 @@ def test_code_listings_after_an_update_name_each_live_page_once(tmp_path) -> Non
         assert [c for c, _ in pages] == sorted({"62270", "62272", "62273", "62323", "27447", "43239"})
         assert dict(pages)["62270"] != before["62270"]  # the changed page's new copy
         assert all(s._searcher.document_number(code=code) == doc for code, doc in pages)
+        from whoosh import query as wq
+
+        for words in (["spinal", "punctur"], ["lumbar", "punctur"], ["punctur", "spinal"]):
+            want = set(s._searcher.docs_for_query(wq.Phrase("title", words)))
+            assert set(s._engine.docs_with_phrase("title", words)) == want, words
+
+
+def test_phrases_in_header_fields_match_as_whoosh_positions_do(searcher: Searcher) -> None:
+    """Every 2- and 3-word window of the bundled pages' titles, names and technical terms, and
+    each reversed: the engine's positional check finds exactly the pages Whoosh's Phrase does."""
+    from whoosh import query as wq
+
+    from procsearch.index.analysis import terms
+    from procsearch.index.schema import POSITION_FIELDS, field_texts
+
+    ws = searcher._searcher
+    reader = ws.reader()
+    phrases = set()
+    for doc in range(reader.doc_count_all()):
+        record = searcher._searcher.stored_fields(doc)
+        texts = field_texts(searcher.get(record["code"]))
+        for field in POSITION_FIELDS:
+            words = terms(texts.get(field, ""))
+            for i in range(len(words) - 1):
+                phrases.add((field, tuple(words[i:i + 2])))
+                phrases.add((field, tuple(words[i:i + 3])))
+                phrases.add((field, (words[i + 1], words[i])))
+    assert len(phrases) > 300
+    for field, words in sorted(phrases):
+        want = set(ws.docs_for_query(wq.Phrase(field, list(words))))
+        assert set(searcher._engine.docs_with_phrase(field, words)) == want, (field, words)
