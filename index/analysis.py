@@ -71,7 +71,7 @@ def stem_prefix(term: str) -> str:
 
 
 @lru_cache(maxsize=200_000)
-def expand_word(raw: str) -> tuple[tuple[str, ...], str]:
+def _expand(raw: str) -> tuple[tuple[str, ...], str]:
     """(parts, joined) for one regex match: parts are stemmed terms at successive positions."""
     word = fold(raw)
     if not _JOINERS.search(word):
@@ -98,7 +98,7 @@ def word_terms(raw: str) -> tuple[str, ...]:
     spans the whole match, so this is all a highlighter needs."""
     found = _WORD_TERMS.get(raw)
     if found is None:
-        parts, joined = expand_word(raw)
+        parts, joined = _expand(raw)
         found = (joined, *parts) if joined else parts
         if len(_WORD_TERMS) >= _WORD_TERMS_MAX:
             _WORD_TERMS.clear()
@@ -116,7 +116,7 @@ def analyze(text: str, stem: bool = True) -> Iterator[Piece]:
     for m in WORD_RE.finditer(text):
         raw = m.group()
         if stem:
-            parts, joined = expand_word(raw)
+            parts, joined = _expand(raw)
         else:
             word = fold(raw)
             parts, joined = tuple(p for p in _JOINERS.split(word) if p), ""
@@ -146,7 +146,7 @@ def term_positions(text: str) -> dict[str, list[int]]:
     positions: dict[str, list[int]] = {}
     pos = 0
     for raw in WORD_RE.findall(text):
-        parts, joined = expand_word(raw)
+        parts, joined = _expand(raw)
         if joined:
             positions.setdefault(joined, []).append(pos)
         for part in parts:

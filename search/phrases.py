@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from procsearch.index.analysis import WORD_RE, expand_word
+from procsearch.index.analysis import term_positions
 from procsearch.index.schema import POSITION_FIELDS, RecordReader, field_texts
 
 if TYPE_CHECKING:  # a ranked search never loads the query language (start-up time)
@@ -93,18 +93,8 @@ def phrase_docs(searcher, words: Sequence[str], fields: Collection[str], skip: C
 def has_phrase(text: str, words: Sequence[str]) -> bool:
     """Whether the analysed ``text`` has the terms ``words`` at successive positions (analyze()'s
     numbering, from the cached analysis of each word: a check reads every word of a section)."""
-    wanted = set(words)
-    positions: dict[str, set[int]] = {}
-    pos = 0
-    for raw in WORD_RE.findall(text):
-        parts, joined = expand_word(raw)
-        if joined in wanted:
-            positions.setdefault(joined, set()).add(pos)
-        for part in parts:
-            if part in wanted:
-                positions.setdefault(part, set()).add(pos)
-            pos += 1
-    if len(positions) < len(wanted):
+    positions = term_positions(text)
+    if not all(w in positions for w in words):
         return False
-    first, rest = words[0], list(enumerate(words[1:], 1))
-    return any(all(p + i in positions[w] for i, w in rest) for p in positions[first])
+    later = [set(positions[w]) for w in words[1:]]
+    return any(all(p + i in found for i, found in enumerate(later, 1)) for p in positions[words[0]])
