@@ -41,14 +41,7 @@ def posting_blocks(reader, fieldname: str, tbytes: bytes, table: TermTable | Non
     terms = getattr(reader, "_terms", None)
     if not isinstance(terms, W3TermsReader):
         return None
-    table = table or TermTable.of(reader)
-    if table is not None:
-        info = table.term_info(fieldname, tbytes)
-    else:
-        try:
-            info = terms.term_info(fieldname, tbytes)
-        except (TermNotFound, KeyError):
-            info = None
+    info = _term_info(reader, fieldname, tbytes, table)
     if info is None:
         return iter(())
     if info.is_inlined():  # a short list kept in the term dictionary (index/codec.py)
@@ -59,6 +52,11 @@ def posting_blocks(reader, fieldname: str, tbytes: bytes, table: TermTable | Non
 
 
 def _blocks(postfile, offset: int) -> Iterator[Block]:
+    """Decoded blocks of the posting list at ``offset`` (see _raw_blocks)."""
+    return (decode_block(block) for block in _raw_blocks(postfile, offset))
+
+
+def _raw_blocks(postfile, offset: int) -> Iterator[bytes]:
     """Blocks from ``offset``: a tag, then per block its signed length (negative for the last), a
     pickled info tuple (count, last id, max weight, compression, length bytes) and the pickled
     (delta-coded ids, weights, values), deflated when the info says so."""
@@ -68,10 +66,21 @@ def _blocks(postfile, offset: int) -> Iterator[Block]:
     pos = offset + len(WHOOSH3_HEADER_MAGIC)
     while True:
         length = unpack_int(get(pos, _INT_SIZE))[0]
-        yield decode_block(get(pos + _INT_SIZE, abs(length)))
+        yield get(pos + _INT_SIZE, abs(length))
         if length < 0:
             return
         pos += _INT_SIZE + length
+
+
+def _term_info(reader, fieldname: str, tbytes: bytes, table: TermTable | None):
+    """A term's info in a Whoosh 3 segment, or None when the term is absent."""
+    table = table or TermTable.of(reader)
+    if table is not None:
+        return table.term_info(fieldname, tbytes)
+    try:
+        return reader._terms.term_info(fieldname, tbytes)
+    except (TermNotFound, KeyError):
+        return None
 
 
 # Protocol-2 opcodes of a tuple of small ints or of floats, and of the memo entry after a tuple.
@@ -98,16 +107,8 @@ def decode_block(block: bytes) -> Block:
     compression, length bytes), then the pickled (ids, weights, values), deflated when the info
     says so. Bytes matched by the number-only grammars above are read without the unpickler's
     guard (they hold no name to resolve); anything else goes through it."""
-    head = _HEADER.match(block)
-    if head is None:
-        stream = io.BytesIO(block)
-        info, start = safe_pickle.load(stream), stream.tell()
-    else:
-        info, start = pickle.loads(head.group()), head.end()
-    count, compression = info[0], info[3]
-    data = block[start:]
-    if compression:
-        data = zlib.decompress(data)
+    info, data = _block_info(block)
+    count, data = info[0], _inflate(info, data)
     found = _IDS_AND_WEIGHTS.match(data)
     if found is None:
         ids, weights, _ = safe_pickle.loads(data)
@@ -122,6 +123,21 @@ def decode_block(block: bytes) -> Block:
     else:
         tfs = np.asarray(weights, dtype=np.float64)
     return docs, tfs
+
+
+def _block_info(block: bytes) -> tuple[tuple, bytes]:
+    """A block's info tuple and its pickled data as stored (deflated when info[3] says so)."""
+    head = _HEADER.match(block)
+    if head is None:
+        stream = io.BytesIO(block)
+        info, start = safe_pickle.load(stream), stream.tell()
+    else:
+        info, start = pickle.loads(head.group()), head.end()
+    return info, block[start:]
+
+
+def _inflate(info: tuple, data: bytes) -> bytes:
+    return zlib.decompress(data) if info[3] else data
 
 
 _INT_WIDTH = {ord("K"): 1, ord("M"): 2, ord("J"): 4}  # argument bytes of each integer opcode
@@ -160,9 +176,7 @@ def term_positions(reader, fieldname: str, tbytes: bytes, docs: np.ndarray,
     """Word positions of a term in the wanted local docs (ascending) of one segment reader, from
     a field that keeps positions; a doc without the term is absent. Only blocks holding a wanted
     doc are unpickled (whole, through the restricted unpickler: positions are pickled bytes)."""
-    terms = reader._terms
-    table = table or TermTable.of(reader)
-    info = table.term_info(fieldname, tbytes) if table is not None else _whoosh_term_info(terms, fieldname, tbytes)
+    info = _term_info(reader, fieldname, tbytes, table)
     out: dict[int, list[int]] = {}
     if info is None or not len(docs):
         return out
@@ -173,26 +187,21 @@ def term_positions(reader, fieldname: str, tbytes: bytes, docs: np.ndarray,
             if doc in wanted:
                 out[doc] = _positions(value)
         return out
-    get, pos = terms._postfile.get, info.extent()[0] + len(WHOOSH3_HEADER_MAGIC)
-    first_block_id, bound = 0, int(docs[-1])
-    while first_block_id <= bound:
-        length = unpack_int(get(pos, _INT_SIZE))[0]
-        block = get(pos + _INT_SIZE, abs(length))
-        stream = io.BytesIO(block)
-        count, last_id, _, compression, _, _ = safe_pickle.load(stream)
-        i = int(np.searchsorted(docs, first_block_id))
+    first_id, bound = 0, int(docs[-1])  # a block's ids run from the last one's last id + 1
+    for block in _raw_blocks(reader._terms._postfile, info.extent()[0]):
+        if first_id > bound:
+            break
+        info, data = _block_info(block)
+        last_id = info[1]
+        i = int(np.searchsorted(docs, first_id))
         if i < len(docs) and docs[i] <= last_id:  # a wanted doc may be in this block
-            data = block[stream.tell():]
-            gaps, _, values = safe_pickle.loads(zlib.decompress(data) if compression else data)
+            gaps, _, values = safe_pickle.loads(_inflate(info, data))
             doc = 0
             for gap, value in zip(gaps, values):
                 doc += gap
                 if doc in wanted:
                     out[doc] = _positions(value)
-        if length < 0:
-            break
-        first_block_id = last_id + 1
-        pos += _INT_SIZE + length
+        first_id = last_id + 1
     return out
 
 
@@ -212,10 +221,3 @@ def _positions(value: bytes) -> list[int]:
         at += gap
         out.append(at)
     return out
-
-
-def _whoosh_term_info(terms, fieldname: str, tbytes: bytes):
-    try:
-        return terms.term_info(fieldname, tbytes)
-    except (TermNotFound, KeyError):
-        return None
